@@ -1,0 +1,106 @@
+/* echo-server - a blocking TCP echo server: one client at a time.
+ *
+ *   echo-server [HOST] PORT
+ *
+ * Accepts a connection, sends back every byte the client sends until the
+ * client closes its side, then closes the connection and accepts the next
+ * one.  While one client is being served, others wait in the kernel's queue of
+ * completed connections (the listen backlog): chapter 03 fixes that.
+ */
+#include "net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: echo-server [HOST] PORT\n"
+                "Echoes every byte back to one TCP client at a time.\n"
+                "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n");
+    exit(status);
+}
+
+/* Reads whatever has arrived and sends it back, until the client closes its
+ * sending side (recv() returns 0) or the connection fails.  Returns the
+ * number of bytes echoed. */
+static unsigned long long echo_until_closed(int client, const char *peer)
+{
+    char buf[16 * 1024];
+    unsigned long long echoed = 0;
+
+    for (;;) {
+        ssize_t n = recv(client, buf, sizeof buf, 0);
+        if (n == 0)
+            return echoed;
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            /* ECONNRESET: the client reset the connection mid-stream. */
+            fprintf(stderr, "echo-server: receiving from %s: %s\n", peer,
+                    strerror(errno));
+            return echoed;
+        }
+        if (net_send_all(client, buf, (size_t)n) < 0) {
+            fprintf(stderr, "echo-server: sending to %s: %s\n", peer,
+                    strerror(errno));
+            return echoed;
+        }
+        echoed += (unsigned long long)n;
+    }
+}
+
+static void serve_one_client(int client)
+{
+    char peer[NET_ADDR_LEN];
+
+    if (net_peer_address(client, peer, sizeof peer) < 0)
+        snprintf(peer, sizeof peer, "a client that already left");
+    printf("connection from %s\n", peer);
+    unsigned long long echoed = echo_until_closed(client, peer);
+    printf("closed %s after echoing %llu bytes\n", peer, echoed);
+    if (close(client) < 0)
+        fprintf(stderr, "echo-server: closing %s: %s\n", peer, strerror(errno));
+}
+
+int main(int argc, char **argv)
+{
+    char err[NET_ERR_LEN];
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
+    if (argc < 2 || argc > 3 || argv[1][0] == '-')
+        usage(stderr, 2);
+    const char *host = argc == 3 ? argv[1] : "127.0.0.1";
+    const char *port = argv[argc - 1];
+
+    net_exit_on_stop_signals();
+    /* Log lines go out one by one even when stdout is a pipe. */
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    int listener = net_listen(host, port, SOCK_STREAM, err);
+    if (listener < 0) {
+        fprintf(stderr, "echo-server: %s\n", err);
+        return 1;
+    }
+    if (net_announce_listening(listener) < 0) {
+        fprintf(stderr, "echo-server: announcing the address: %s\n",
+                strerror(errno));
+        return 1;
+    }
+
+    for (;;) {
+        int client = accept(listener, NULL, NULL);
+        if (client < 0) {
+            /* A connection that was reset while queued (ECONNABORTED), a
+             * signal, or a shortage of descriptors: none of them is a
+             * reason to stop serving the next client. */
+            if (errno != EINTR)
+                fprintf(stderr, "echo-server: accepting: %s\n", strerror(errno));
+            continue;
+        }
+        serve_one_client(client);
+    }
+}

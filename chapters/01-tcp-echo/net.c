@@ -1,0 +1,253 @@
+/* net.c - the course's small socket helper layer (see net.h). */
+#include "net.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fills err with "what failed: reason", the course's error convention. */
+static void set_error(char *err, const char *reason, const char *what_fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, what_fmt);
+    int n = vsnprintf(err, NET_ERR_LEN, what_fmt, ap);
+    va_end(ap);
+    if (n >= 0 && n < NET_ERR_LEN)
+        snprintf(err + n, NET_ERR_LEN - (size_t)n, ": %s", reason);
+}
+
+/* getaddrinfo() turns a host and a port, given as text, into a list of
+ * socket addresses: one per address family and address the name has.
+ * Passing AF_UNSPEC is what makes every program work with IPv4 and IPv6. */
+static struct addrinfo *resolve(const char *host, const char *port,
+                                int socktype, int flags, char *err)
+{
+    struct addrinfo hints = {0};
+    struct addrinfo *list = NULL;
+
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = socktype;
+    hints.ai_flags = flags;
+    int rc = getaddrinfo(host, port, &hints, &list);
+    if (rc != 0) {
+        /* EAI_SYSTEM means the real reason is in errno. */
+        set_error(err, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc),
+                  "resolving %s port %s", host, port);
+        return NULL;
+    }
+    return list;
+}
+
+/* socket() + SO_REUSEADDR + bind() + listen() for one candidate address.
+ * SO_REUSEADDR lets a restarted server bind its port while connections of
+ * the previous run still sit in TIME_WAIT (see the lesson). */
+static int listen_on(const struct addrinfo *ai, char *err)
+{
+    char where[NET_ADDR_LEN];
+    int one = 1;
+
+    net_format_address(ai->ai_addr, where, sizeof where);
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+        set_error(err, strerror(errno), "creating a socket for %s", where);
+        return -1;
+    }
+    if (ai->ai_socktype == SOCK_STREAM &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) {
+        set_error(err, strerror(errno), "setting SO_REUSEADDR on %s", where);
+        close(fd);
+        return -1;
+    }
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        set_error(err, strerror(errno), "binding %s", where);
+        close(fd);
+        return -1;
+    }
+    if (ai->ai_socktype == SOCK_STREAM && listen(fd, SOMAXCONN) < 0) {
+        set_error(err, strerror(errno), "listening on %s", where);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int net_listen(const char *host, const char *port, int socktype, char *err)
+{
+    /* AI_PASSIVE: the addresses are for bind(), not for connect(). */
+    struct addrinfo *list = resolve(host, port, socktype, AI_PASSIVE, err);
+    if (list == NULL)
+        return -1;
+
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next)
+        fd = listen_on(ai, err);
+    freeaddrinfo(list);
+    return fd;
+}
+
+/* socket() + connect() for one candidate address.  connect() may be
+ * interrupted by a signal; the connection then goes on being set up in the
+ * background, so the retry cannot simply call connect() again.  None of the
+ * course's clients catch signals, so EINTR is reported like any error. */
+static int connect_to(const struct addrinfo *ai, char *err)
+{
+    char where[NET_ADDR_LEN];
+
+    net_format_address(ai->ai_addr, where, sizeof where);
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+        set_error(err, strerror(errno), "creating a socket for %s", where);
+        return -1;
+    }
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        set_error(err, strerror(errno), "connecting to %s", where);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int net_connect(const char *host, const char *port, int socktype, char *err)
+{
+    struct addrinfo *list = resolve(host, port, socktype, 0, err);
+    if (list == NULL)
+        return -1;
+
+    /* A name such as "localhost" may have an IPv6 and an IPv4 address; try
+     * each in the order getaddrinfo() prefers until one answers. */
+    int fd = -1;
+    for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next)
+        fd = connect_to(ai, err);
+    freeaddrinfo(list);
+    return fd;
+}
+
+char *net_format_address(const struct sockaddr *addr, char *out, size_t outlen)
+{
+    char ip[INET6_ADDRSTRLEN];
+
+    if (addr->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)addr;
+        inet_ntop(AF_INET, &in4->sin_addr, ip, sizeof ip);
+        /* Ports travel in network byte order (big-endian); ntohs() turns
+         * one into the host's order before it is printed. */
+        snprintf(out, outlen, "%s:%u", ip, (unsigned)ntohs(in4->sin_port));
+    } else if (addr->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)addr;
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
+        snprintf(out, outlen, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
+    } else {
+        snprintf(out, outlen, "(address family %d)", (int)addr->sa_family);
+    }
+    return out;
+}
+
+int net_local_address(int fd, char *out, size_t outlen)
+{
+    /* sockaddr_storage is big enough for an address of any family. */
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+
+    if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+        return -1;
+    net_format_address((struct sockaddr *)&addr, out, outlen);
+    return 0;
+}
+
+int net_peer_address(int fd, char *out, size_t outlen)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+
+    if (getpeername(fd, (struct sockaddr *)&addr, &len) < 0)
+        return -1;
+    net_format_address((struct sockaddr *)&addr, out, outlen);
+    return 0;
+}
+
+int net_announce_listening(int fd)
+{
+    char where[NET_ADDR_LEN];
+
+    /* After bind() to port 0, only getsockname() knows the real port. */
+    if (net_local_address(fd, where, sizeof where) < 0)
+        return -1;
+    printf("listening on %s\n", where);
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
+ssize_t net_send_all(int fd, const void *buf, size_t len)
+{
+    const char *next = buf;
+    size_t left = len;
+
+    while (left > 0) {
+        /* send() may take fewer bytes than asked when the socket's send
+         * buffer is nearly full; the rest must be sent again.  MSG_NOSIGNAL
+         * turns the SIGPIPE of a vanished peer into an EPIPE error. */
+        ssize_t n = send(fd, next, left, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        next += n;
+        left -= (size_t)n;
+    }
+    return (ssize_t)len;
+}
+
+ssize_t net_recv_exact(int fd, void *buf, size_t len)
+{
+    char *next = buf;
+    size_t got = 0;
+
+    while (got < len) {
+        /* recv() returns whatever has arrived, which may be less than
+         * asked: TCP is a byte stream and keeps no message boundaries. */
+        ssize_t n = recv(fd, next + got, len - got, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (n == 0)
+            break; /* the peer closed its side: no more bytes will come */
+        got += (size_t)n;
+    }
+    return (ssize_t)got;
+}
+
+/* A blocking server spends its life inside accept() or recv(), and a flag set
+ * by the handler would only be looked at after the call returns.  Ending the
+ * process from the handler itself has no such gap, and it is clean: the kernel
+ * closes every socket of a process that exits.  _exit() is async-signal-safe;
+ * exit() is not, because it runs stdio clean-up.  Chapter 03's event loop
+ * handles signals as events instead. */
+static void exit_now(int signo)
+{
+    (void)signo;
+    _exit(0);
+}
+
+/* sigaction() fails only for an invalid signal number or handler, which
+ * these are not, so its result is not checked. */
+void net_exit_on_stop_signals(void)
+{
+    struct sigaction ignore = {0};
+    struct sigaction stop = {0};
+
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, NULL);
+
+    stop.sa_handler = exit_now;
+    sigemptyset(&stop.sa_mask);
+    sigaction(SIGINT, &stop, NULL);
+    sigaction(SIGTERM, &stop, NULL);
+}

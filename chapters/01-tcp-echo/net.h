@@ -1,0 +1,66 @@
+/* net.h - the course's small socket helper layer, written in chapter 01.
+ *
+ * Later chapters link this library instead of repeating the same twenty lines
+ * of getaddrinfo() and error handling in every program.
+ *
+ * Conventions:
+ *   - Functions that set up a socket (net_listen, net_connect) return a file
+ *     descriptor, or -1 with a one-line description "what failed: reason" in
+ *     err, a buffer of NET_ERR_LEN bytes.  A program prints it as
+ *     "PROGRAM: what failed: reason", the error format every program of the
+ *     course uses.
+ *   - Functions that move bytes (net_send_all, net_recv_exact) return a byte
+ *     count, or -1 with errno set, like the system calls they wrap.
+ *   - EINTR is retried everywhere: a signal that arrives mid-call is not an
+ *     error.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#define NET_ERR_LEN 256
+
+/* Room for the longest "[IPv6]:port" string plus the terminating NUL. */
+#define NET_ADDR_LEN (INET6_ADDRSTRLEN + sizeof "[]:65535")
+
+/* Resolves HOST and PORT with getaddrinfo() and returns a socket bound to the
+ * first address that works.  SOCK_STREAM sockets get SO_REUSEADDR and are
+ * put in the listening state; SOCK_DGRAM sockets are only bound. */
+int net_listen(const char *host, const char *port, int socktype, char *err);
+
+/* Resolves HOST and PORT and returns a socket connected to the first address
+ * that accepts the connection (for SOCK_DGRAM: the first one that can be
+ * set as the default destination). */
+int net_connect(const char *host, const char *port, int socktype, char *err);
+
+/* Writes ADDR as "192.0.2.1:80" or "[2001:db8::1]:80" into out (at least
+ * NET_ADDR_LEN bytes).  Returns out. */
+char *net_format_address(const struct sockaddr *addr, char *out, size_t outlen);
+
+/* The address this socket is bound to, and the peer it is connected to,
+ * formatted as net_format_address() does.  Return -1 with errno on failure. */
+int net_local_address(int fd, char *out, size_t outlen);
+int net_peer_address(int fd, char *out, size_t outlen);
+
+/* Prints "listening on ADDR:PORT" for this bound socket, with the port the
+ * kernel really chose, and flushes stdout at once so that whoever started the
+ * server can read the line without waiting. */
+int net_announce_listening(int fd);
+
+/* Sends all LEN bytes, looping over partial sends.  Returns LEN, or -1 with
+ * errno set (EPIPE rather than a SIGPIPE when the peer has gone). */
+ssize_t net_send_all(int fd, const void *buf, size_t len);
+
+/* Receives exactly LEN bytes, looping over short receives.  Returns LEN, or
+ * fewer if the peer closed the connection first, or -1 with errno set. */
+ssize_t net_recv_exact(int fd, void *buf, size_t len);
+
+/* Signal set-up for the blocking servers of chapters 01 and 02: SIGPIPE is
+ * ignored, and SIGINT or SIGTERM end the process at once with status 0. */
+void net_exit_on_stop_signals(void);
+
+#endif
