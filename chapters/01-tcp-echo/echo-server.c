@@ -7,6 +7,7 @@
  * one.  While one client is being served, others wait in the kernel's queue of
  * completed connections (the listen backlog): chapter 03 fixes that.
  */
+#include "echo.h"
 #include "net.h"
 
 #include <errno.h>
@@ -23,43 +24,18 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-/* Reads whatever has arrived and sends it back, until the client closes its
- * sending side (recv() returns 0) or the connection fails.  Returns the
- * number of bytes echoed. */
-static unsigned long long echo_until_closed(int client, const char *peer)
-{
-    char buf[16 * 1024];
-    unsigned long long echoed = 0;
-
-    for (;;) {
-        ssize_t n = recv(client, buf, sizeof buf, 0);
-        if (n == 0)
-            return echoed;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            /* ECONNRESET: the client reset the connection mid-stream. */
-            fprintf(stderr, "echo-server: receiving from %s: %s\n", peer,
-                    strerror(errno));
-            return echoed;
-        }
-        if (net_send_all(client, buf, (size_t)n) < 0) {
-            fprintf(stderr, "echo-server: sending to %s: %s\n", peer,
-                    strerror(errno));
-            return echoed;
-        }
-        echoed += (unsigned long long)n;
-    }
-}
-
 static void serve_one_client(int client)
 {
     char peer[NET_ADDR_LEN];
+    unsigned long long echoed;
 
     if (net_peer_address(client, peer, sizeof peer) < 0)
         snprintf(peer, sizeof peer, "a client that already left");
     printf("connection from %s\n", peer);
-    unsigned long long echoed = echo_until_closed(client, peer);
+    /* ECONNRESET here means the client reset the connection mid-stream;
+     * it is that client's problem, not the server's. */
+    if (echo_stream(client, &echoed) < 0)
+        fprintf(stderr, "echo-server: %s: %s\n", peer, strerror(errno));
     printf("closed %s after echoing %llu bytes\n", peer, echoed);
     if (close(client) < 0)
         fprintf(stderr, "echo-server: closing %s: %s\n", peer, strerror(errno));

@@ -1,5 +1,6 @@
 /* testkit.c - see testkit.h.  Linux-specific: prctl(PR_SET_PDEATHSIG). */
 #define _GNU_SOURCE
+#define TESTKIT_INTERNAL
 #include "testkit.h"
 
 #include <arpa/inet.h>
@@ -20,6 +21,22 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- the test's call site -------------------------------------------------- */
+
+static const char *site_file;
+static int site_line;
+
+void tk_at(const char *file, int line)
+{
+    site_file = file;
+    site_line = line;
+}
+
+/* A failure inside the kit is reported at the line of the test that called. */
+#define KIT_FAIL(...)                                                          \
+    tk_fail_at(site_file != NULL ? site_file : __FILE__,                       \
+               site_file != NULL ? site_line : __LINE__, __VA_ARGS__)
 
 /* ---- state that clean-up needs ------------------------------------------ */
 
@@ -88,7 +105,7 @@ const char *tk_program(const char *name)
     for (int i = 0; i < program_count; i++)
         if (strcmp(programs[i].name, name) == 0)
             return programs[i].path;
-    TK_FAIL("no path given for program '%s' (pass %s=PATH)", name, name);
+    KIT_FAIL("no path given for program '%s' (pass %s=PATH)", name, name);
 }
 
 int tk_main(int argc, char **argv, const struct tk_case *cases)
@@ -218,7 +235,7 @@ void *tk_alloc(size_t len)
 {
     void *p = malloc(len > 0 ? len : 1);
     if (p == NULL)
-        TK_FAIL("out of memory allocating %zu bytes", len);
+        KIT_FAIL("out of memory allocating %zu bytes", len);
     return p;
 }
 
@@ -226,7 +243,7 @@ static void append(char **text, size_t *len, const char *data, size_t n)
 {
     char *grown = realloc(*text, *len + n + 1);
     if (grown == NULL)
-        TK_FAIL("out of memory collecting output");
+        KIT_FAIL("out of memory collecting output");
     memcpy(grown + *len, data, n);
     *len += n;
     grown[*len] = '\0';
@@ -252,13 +269,13 @@ static void set_cloexec(int fd)
 {
     int flags = fcntl(fd, F_GETFD);
     if (flags < 0 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) < 0)
-        TK_FAIL("fcntl: %s", strerror(errno));
+        KIT_FAIL("fcntl: %s", strerror(errno));
 }
 
 static void make_pipe(int fds[2])
 {
     if (pipe(fds) < 0)
-        TK_FAIL("pipe: %s", strerror(errno));
+        KIT_FAIL("pipe: %s", strerror(errno));
     set_cloexec(fds[0]);
     set_cloexec(fds[1]);
 }
@@ -295,7 +312,7 @@ struct tk_proc *tk_startv(const char *const argv[])
     int in[2], out[2], err[2];
 
     if (proc_count == TK_MAX_PROCS)
-        TK_FAIL("the test started more than %d processes", TK_MAX_PROCS);
+        KIT_FAIL("the test started more than %d processes", TK_MAX_PROCS);
     make_pipe(in);
     make_pipe(out);
     make_pipe(err);
@@ -304,14 +321,14 @@ struct tk_proc *tk_startv(const char *const argv[])
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0)
-        TK_FAIL("fork: %s", strerror(errno));
+        KIT_FAIL("fork: %s", strerror(errno));
     if (pid == 0)
         become_program(argv, in, out, err, parent);
 
     struct tk_proc *p = calloc(1, sizeof *p);
     if (p == NULL) {
         kill(pid, SIGKILL);
-        TK_FAIL("out of memory");
+        KIT_FAIL("out of memory");
     }
     setpgid(pid, pid); /* also here, so it holds before either side runs on */
     p->pid = pid;
@@ -337,7 +354,7 @@ static struct tk_proc *start_va(const char *path, va_list ap)
     const char *arg;
     while ((arg = va_arg(ap, const char *)) != NULL) {
         if (argc == TK_MAX_ARGS)
-            TK_FAIL("more than %d arguments for %s", TK_MAX_ARGS, path);
+            KIT_FAIL("more than %d arguments for %s", TK_MAX_ARGS, path);
         argv[argc++] = arg;
     }
     argv[argc] = NULL;
@@ -379,7 +396,7 @@ static bool reap(struct tk_proc *p, int flags)
         return true;
     }
     if (r < 0 && errno != EINTR)
-        TK_FAIL("waitpid: %s", strerror(errno));
+        KIT_FAIL("waitpid: %s", strerror(errno));
     return false;
 }
 
@@ -402,7 +419,7 @@ static bool pump_until_exit(struct tk_proc *p, const char **input, size_t *left,
         int wait_ms = exited ? 0 : (ms_left(deadline) < 20 ? ms_left(deadline) : 20);
         int n = poll(fds, 3, wait_ms);
         if (n < 0 && errno != EINTR)
-            TK_FAIL("poll: %s", strerror(errno));
+            KIT_FAIL("poll: %s", strerror(errno));
         if (n <= 0 || (p->out < 0 && p->err < 0)) {
             if (exited)
                 return true;
@@ -436,7 +453,7 @@ static void stopped_or_fail(struct tk_proc *p, bool exited, int timeout_ms,
     kill(-p->pid, SIGKILL);
     kill(p->pid, SIGKILL);
     reap(p, 0);
-    TK_FAIL("%s (pid %d) did not exit within %d ms%s%s", what, (int)p->pid,
+    KIT_FAIL("%s (pid %d) did not exit within %d ms%s%s", what, (int)p->pid,
             timeout_ms, p->err_len ? "; its stderr: " : "",
             p->err_len ? p->err_text : "");
 }
@@ -453,7 +470,7 @@ int tk_wait(struct tk_proc *p, int timeout_ms)
 int tk_stop(struct tk_proc *p, int signo, int timeout_ms)
 {
     if (p->running && kill(p->pid, signo) < 0)
-        TK_FAIL("kill: %s", strerror(errno));
+        KIT_FAIL("kill: %s", strerror(errno));
     const char *none = "";
     size_t zero = 0;
     bool exited = pump_until_exit(p, &none, &zero, tk_now_ms() + timeout_ms);
@@ -480,7 +497,7 @@ void tk_write_stdin(struct tk_proc *p, const void *buf, size_t len)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            TK_FAIL("writing to the program's stdin: %s", strerror(errno));
+            KIT_FAIL("writing to the program's stdin: %s", strerror(errno));
         next += n;
         len -= (size_t)n;
     }
@@ -504,9 +521,9 @@ struct tk_proc *tk_run(const void *input, size_t input_len, int timeout_ms,
 int tk_exit_code(const struct tk_proc *p)
 {
     if (p->running)
-        TK_FAIL("asked for the exit code of a program still running");
+        KIT_FAIL("asked for the exit code of a program still running");
     if (WIFSIGNALED(p->status))
-        TK_FAIL("the program was killed by signal %d (%s)%s%s",
+        KIT_FAIL("the program was killed by signal %d (%s)%s%s",
                 WTERMSIG(p->status), strsignal(WTERMSIG(p->status)),
                 p->err_len ? "; its stderr: " : "", p->err_len ? p->err_text : "");
     return WEXITSTATUS(p->status);
@@ -523,7 +540,7 @@ const char *tk_read_line(struct tk_proc *p, int timeout_ms)
         if (nl != NULL) {
             size_t n = (size_t)(nl - start);
             if (n >= sizeof line)
-                TK_FAIL("a line of output longer than %zu bytes", sizeof line);
+                KIT_FAIL("a line of output longer than %zu bytes", sizeof line);
             memcpy(line, start, n);
             line[n] = '\0';
             p->out_used += n + 1;
@@ -534,9 +551,9 @@ const char *tk_read_line(struct tk_proc *p, int timeout_ms)
         struct pollfd fds[2] = {{p->out, POLLIN, 0}, {p->err, POLLIN, 0}};
         int n = poll(fds, 2, ms_left(deadline));
         if (n < 0 && errno != EINTR)
-            TK_FAIL("poll: %s", strerror(errno));
+            KIT_FAIL("poll: %s", strerror(errno));
         if (n == 0)
-            TK_FAIL("no line of output within %d ms%s%s", timeout_ms,
+            KIT_FAIL("no line of output within %d ms%s%s", timeout_ms,
                     p->err_len ? "; its stderr: " : "", p->err_len ? p->err_text : "");
         if (fds[1].revents && collect(&p->err, &p->err_text, &p->err_len) < 0)
             p->err = -1;
@@ -575,12 +592,12 @@ struct tk_proc *tk_start_server(const char *path, ...)
     const char *line = tk_read_line(p, 5000);
     if (line == NULL) {
         tk_wait(p, 2000);
-        TK_FAIL("%s printed no \"listening on\" line; its stderr: %s", path,
+        KIT_FAIL("%s printed no \"listening on\" line; its stderr: %s", path,
                 p->err_len ? p->err_text : "(empty)");
     }
     p->port = parse_listening_line(line, p->address, sizeof p->address);
     if (p->port == 0)
-        TK_FAIL("first line of stdout is \"%s\", expected \"listening on ADDR:PORT\"",
+        KIT_FAIL("first line of stdout is \"%s\", expected \"listening on ADDR:PORT\"",
                 line);
     return p;
 }
@@ -592,16 +609,16 @@ void tk_assert_one_error_line(const struct tk_proc *p, const char *program, ...)
     const char *nl = strchr(text, '\n');
 
     if (nl == NULL || nl[1] != '\0')
-        TK_FAIL("expected exactly one line on stderr, got \"%s\"", text);
+        KIT_FAIL("expected exactly one line on stderr, got \"%s\"", text);
     if (strncmp(text, program, plen) != 0 || strncmp(text + plen, ": ", 2) != 0)
-        TK_FAIL("expected the error line to start with \"%s: \", got \"%s\"",
+        KIT_FAIL("expected the error line to start with \"%s: \", got \"%s\"",
                 program, text);
     va_list ap;
     va_start(ap, program);
     const char *fragment;
     while ((fragment = va_arg(ap, const char *)) != NULL)
         if (strstr(text, fragment) == NULL)
-            TK_FAIL("expected \"%s\" in the error line, got \"%s\"", fragment, text);
+            KIT_FAIL("expected \"%s\" in the error line, got \"%s\"", fragment, text);
     va_end(ap);
 }
 
@@ -617,7 +634,7 @@ static int resolve_numeric(const char *host, int port, struct addrinfo **out)
     snprintf(service, sizeof service, "%d", port);
     int rc = getaddrinfo(host, service, &hints, out);
     if (rc != 0)
-        TK_FAIL("address %s port %d: %s", host, port, gai_strerror(rc));
+        KIT_FAIL("address %s port %d: %s", host, port, gai_strerror(rc));
     return 0;
 }
 
@@ -627,7 +644,7 @@ int tk_try_connect(const char *host, int port)
     resolve_numeric(host, port, &ai);
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0)
-        TK_FAIL("socket: %s", strerror(errno));
+        KIT_FAIL("socket: %s", strerror(errno));
     int rc;
     do
         rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
@@ -646,7 +663,7 @@ int tk_connect(const char *host, int port)
 {
     int fd = tk_try_connect(host, port);
     if (fd < 0)
-        TK_FAIL("connecting to %s port %d: %s", host, port, strerror(errno));
+        KIT_FAIL("connecting to %s port %d: %s", host, port, strerror(errno));
     return fd;
 }
 
@@ -660,7 +677,7 @@ int tk_listen(const char *host, int *port)
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
     if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0 ||
         getsockname(fd, (struct sockaddr *)&bound, &len) < 0)
-        TK_FAIL("listening on %s: %s", host, strerror(errno));
+        KIT_FAIL("listening on %s: %s", host, strerror(errno));
     freeaddrinfo(ai);
     *port = ntohs(bound.ss_family == AF_INET
                       ? ((struct sockaddr_in *)&bound)->sin_port
@@ -689,9 +706,9 @@ static void wait_for(int fd, short events, long long deadline, const char *what)
         if (n > 0)
             return;
         if (n == 0)
-            TK_FAIL("timed out %s", what);
+            KIT_FAIL("timed out %s", what);
         if (errno != EINTR)
-            TK_FAIL("poll: %s", strerror(errno));
+            KIT_FAIL("poll: %s", strerror(errno));
     }
 }
 
@@ -701,7 +718,7 @@ int tk_accept(int listener, int timeout_ms)
              "waiting for the program to connect");
     int fd = accept(listener, NULL, NULL);
     if (fd < 0)
-        TK_FAIL("accept: %s", strerror(errno));
+        KIT_FAIL("accept: %s", strerror(errno));
     return fd;
 }
 
@@ -716,7 +733,7 @@ void tk_send(int fd, const void *buf, size_t len, int timeout_ms)
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            TK_FAIL("send: %s", strerror(errno));
+            KIT_FAIL("send: %s", strerror(errno));
         next += n;
         len -= (size_t)n;
     }
@@ -733,7 +750,7 @@ size_t tk_recv(int fd, void *buf, size_t len, int timeout_ms)
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n < 0)
-            TK_FAIL("recv after %zu of %zu bytes: %s", got, len, strerror(errno));
+            KIT_FAIL("recv after %zu of %zu bytes: %s", got, len, strerror(errno));
         if (n == 0)
             break;
         got += (size_t)n;
@@ -752,8 +769,8 @@ bool tk_recv_eof(int fd, int timeout_ms)
     if (n < 0 && errno == ECONNRESET)
         return false;
     if (n < 0)
-        TK_FAIL("recv: %s", strerror(errno));
-    TK_FAIL("expected the end of the stream, got more data (0x%02x)",
+        KIT_FAIL("recv: %s", strerror(errno));
+    KIT_FAIL("expected the end of the stream, got more data (0x%02x)",
             (unsigned char)c);
 }
 
@@ -765,7 +782,7 @@ bool tk_readable(int fd, int timeout_ms)
         n = poll(&pfd, 1, timeout_ms);
     while (n < 0 && errno == EINTR);
     if (n < 0)
-        TK_FAIL("poll: %s", strerror(errno));
+        KIT_FAIL("poll: %s", strerror(errno));
     return n > 0;
 }
 
@@ -781,15 +798,15 @@ size_t tk_exchange(int fd, const void *data, size_t len, void *reply,
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)
-            TK_FAIL("poll: %s", strerror(errno));
+            KIT_FAIL("poll: %s", strerror(errno));
         if (n == 0)
-            TK_FAIL("timed out after sending %zu and receiving %zu of %zu bytes",
+            KIT_FAIL("timed out after sending %zu and receiving %zu of %zu bytes",
                     sent, got, len);
         if (pfd.revents & POLLOUT) {
             ssize_t w = send(fd, (const char *)data + sent, len - sent,
                              MSG_NOSIGNAL | MSG_DONTWAIT);
             if (w < 0 && errno != EAGAIN && errno != EINTR)
-                TK_FAIL("send after %zu bytes: %s", sent, strerror(errno));
+                KIT_FAIL("send after %zu bytes: %s", sent, strerror(errno));
             if (w > 0)
                 sent += (size_t)w;
         }
@@ -798,7 +815,7 @@ size_t tk_exchange(int fd, const void *data, size_t len, void *reply,
             if (r == 0)
                 break;
             if (r < 0 && errno != EAGAIN && errno != EINTR)
-                TK_FAIL("recv after %zu bytes: %s", got, strerror(errno));
+                KIT_FAIL("recv after %zu bytes: %s", got, strerror(errno));
             if (r > 0)
                 got += (size_t)r;
         }
@@ -810,7 +827,7 @@ void tk_reset(int fd)
 {
     struct linger now = {1, 0};
     if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now) < 0)
-        TK_FAIL("SO_LINGER: %s", strerror(errno));
+        KIT_FAIL("SO_LINGER: %s", strerror(errno));
     close(fd);
 }
 
@@ -825,7 +842,7 @@ const char *tk_tmpdir(void)
              base != NULL && base[0] != '\0' ? base : "/tmp", case_name);
     if (mkdtemp(tmpdir_path) == NULL) {
         tmpdir_path[0] = '\0';
-        TK_FAIL("mkdtemp: %s", strerror(errno));
+        KIT_FAIL("mkdtemp: %s", strerror(errno));
     }
     return tmpdir_path;
 }

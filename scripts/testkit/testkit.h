@@ -192,4 +192,40 @@ void tk_sleep_ms(int ms);
 /* malloc that fails the test instead of returning NULL. */
 void *tk_alloc(size_t len);
 
+/* ---- where a failure happened --------------------------------------------- */
+
+/* Each call into the kit first records the test's own file and line, so that
+ * a check that fails inside the kit still names the line of the test that
+ * made the call.  (A macro does not expand inside its own expansion, so each
+ * one below calls the function of the same name.) */
+void tk_at(const char *file, int line);
+
+#ifndef TESTKIT_INTERNAL
+#define TK_SITE(call) (tk_at(__FILE__, __LINE__), call)
+#define tk_program(...) TK_SITE(tk_program(__VA_ARGS__))
+#define tk_start(...) TK_SITE(tk_start(__VA_ARGS__))
+#define tk_startv(...) TK_SITE(tk_startv(__VA_ARGS__))
+#define tk_start_server(...) TK_SITE(tk_start_server(__VA_ARGS__))
+#define tk_read_line(...) TK_SITE(tk_read_line(__VA_ARGS__))
+#define tk_stop(...) TK_SITE(tk_stop(__VA_ARGS__))
+#define tk_wait(...) TK_SITE(tk_wait(__VA_ARGS__))
+#define tk_write_stdin(...) TK_SITE(tk_write_stdin(__VA_ARGS__))
+#define tk_still_running(...) TK_SITE(tk_still_running(__VA_ARGS__))
+#define tk_run(...) TK_SITE(tk_run(__VA_ARGS__))
+#define tk_exit_code(...) TK_SITE(tk_exit_code(__VA_ARGS__))
+#define tk_assert_one_error_line(...) TK_SITE(tk_assert_one_error_line(__VA_ARGS__))
+#define tk_connect(...) TK_SITE(tk_connect(__VA_ARGS__))
+#define tk_try_connect(...) TK_SITE(tk_try_connect(__VA_ARGS__))
+#define tk_listen(...) TK_SITE(tk_listen(__VA_ARGS__))
+#define tk_accept(...) TK_SITE(tk_accept(__VA_ARGS__))
+#define tk_send(...) TK_SITE(tk_send(__VA_ARGS__))
+#define tk_recv(...) TK_SITE(tk_recv(__VA_ARGS__))
+#define tk_recv_eof(...) TK_SITE(tk_recv_eof(__VA_ARGS__))
+#define tk_readable(...) TK_SITE(tk_readable(__VA_ARGS__))
+#define tk_exchange(...) TK_SITE(tk_exchange(__VA_ARGS__))
+#define tk_reset(...) TK_SITE(tk_reset(__VA_ARGS__))
+#define tk_tmpdir(...) TK_SITE(tk_tmpdir(__VA_ARGS__))
+#define tk_alloc(...) TK_SITE(tk_alloc(__VA_ARGS__))
+#endif
+
 #endif

@@ -253,6 +253,29 @@ static void client_reset_mid_stream(void)
     free(data);
 }
 
+/* Sends, half-closes and closes at once, without reading the echo.  The
+ * server is then in CLOSE_WAIT, and its echo reaches a socket that no longer
+ * exists: the kernel answers with a RST, and the server's next send() fails
+ * with EPIPE, which kills a program that has not dealt with SIGPIPE. */
+static void client_closes_without_reading(void)
+{
+    struct tk_proc *server = start_echo_server("127.0.0.1");
+    size_t len = 50000;
+    char *data = tk_alloc(len);
+    tk_fill_pattern(data, len, 3);
+    for (int i = 0; i < 5; i++) {
+        int gone = tk_connect("127.0.0.1", server->port);
+        tk_send(gone, data, len, WAIT_MS);
+        shutdown(gone, SHUT_WR);
+        close(gone);
+    }
+    int fd = tk_connect("127.0.0.1", server->port);
+    assert_echoes(fd, "still there?", 12);
+    close(fd);
+    TK_ASSERT(tk_still_running(server, 0), "the server died after a client left");
+    free(data);
+}
+
 static void client_half_close(void)
 {
     struct tk_proc *server = start_echo_server("127.0.0.1");
@@ -378,6 +401,7 @@ int main(int argc, char **argv)
         {"second-client-waits", second_client_waits_its_turn},
         {"clients-in-turn", many_clients_one_after_another},
         {"client-reset", client_reset_mid_stream},
+        {"client-closes-without-reading", client_closes_without_reading},
         {"client-half-close", client_half_close},
         {"client-prints-echo", client_prints_the_echo},
         {"client-ipv6", client_over_ipv6},
