@@ -8,14 +8,17 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <netdb.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -696,6 +699,35 @@ bool tk_have_ipv6_loopback(void)
     bool ok = bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0;
     close(fd);
     return ok;
+}
+
+void tk_enter_private_network(void)
+{
+    if (unshare(CLONE_NEWNET) < 0) {
+        if (errno == EPERM || errno == EINVAL || errno == ENOSYS)
+            tk_skip("cannot make a network namespace here (%s)", strerror(errno));
+        KIT_FAIL("unshare(CLONE_NEWNET): %s", strerror(errno));
+    }
+    /* A new namespace has a loopback interface that is down; bringing it
+     * up gives it 127.0.0.1 and ::1. */
+    struct ifreq ifr = {0};
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+        KIT_FAIL("reading the flags of lo: %s", strerror(errno));
+    ifr.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+        KIT_FAIL("bringing lo up: %s", strerror(errno));
+    close(fd);
+}
+
+void tk_write_sysctl(const char *name, const char *value)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/proc/sys/%s", name);
+    FILE *f = fopen(path, "w");
+    if (f == NULL || fputs(value, f) < 0 || fclose(f) != 0)
+        KIT_FAIL("writing %s to %s: %s", value, path, strerror(errno));
 }
 
 static void wait_for(int fd, short events, long long deadline, const char *what)

@@ -150,6 +150,15 @@ int tk_listen(const char *host, int *port);
 /* True if ::1 can be bound here (some containers have no IPv6 at all). */
 bool tk_have_ipv6_loopback(void);
 
+/* Moves the test, and every program it starts from now on, into a network
+ * namespace of its own with only the loopback interface, up.  Sysctls of
+ * net.* changed there affect nobody else.  Needs CAP_SYS_ADMIN: without it
+ * the test is skipped.  Linux-specific. */
+void tk_enter_private_network(void);
+
+/* Writes a value into a file under /proc/sys, e.g. "net/ipv6/bindv6only". */
+void tk_write_sysctl(const char *name, const char *value);
+
 /* accept() with a deadline; fails the test if nobody connects in time. */
 int tk_accept(int listener, int timeout_ms);
 
@@ -226,6 +235,8 @@ void tk_at(const char *file, int line);
 #define tk_reset(...) TK_SITE(tk_reset(__VA_ARGS__))
 #define tk_tmpdir(...) TK_SITE(tk_tmpdir(__VA_ARGS__))
 #define tk_alloc(...) TK_SITE(tk_alloc(__VA_ARGS__))
+#define tk_enter_private_network(...) TK_SITE(tk_enter_private_network(__VA_ARGS__))
+#define tk_write_sysctl(...) TK_SITE(tk_write_sysctl(__VA_ARGS__))
 #endif
 
 #endif

@@ -1,0 +1,95 @@
+/* upper-server - answers every line a client sends with the same line in
+ * upper case.  One client at a time, like echo-server.
+ *
+ *   upper-server [HOST] PORT
+ *
+ * The work of this exercise is in lines.c: this program is complete and
+ * only needs line_reader_next() to work.
+ */
+#include "lines.h"
+#include "net.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *to, int status)
+{
+    fprintf(to, "usage: upper-server [HOST] PORT\n"
+                "Answers each line with the line in upper case.\n");
+    exit(status);
+}
+
+/* Sends one line back in upper case, with its newline. */
+static int answer(int client, const char *line, size_t len)
+{
+    char reply[LINE_MAX_LEN + 1];
+
+    for (size_t i = 0; i < len; i++)
+        reply[i] = (char)toupper((unsigned char)line[i]);
+    reply[len] = '\n';
+    return net_send_all(client, reply, len + 1) < 0 ? -1 : 0;
+}
+
+static void serve_one_client(int client)
+{
+    static const char too_long[] = "error: line too long\n";
+    struct line_reader reader;
+    char *line;
+
+    line_reader_init(&reader, client);
+    for (;;) {
+        ssize_t len = line_reader_next(&reader, &line);
+        if (len == LINE_EOF)
+            break;
+        if (len == LINE_TOO_LONG) {
+            /* Nothing sensible can follow half a line: say so and hang up.
+             * (Had the client sent still more, close() would find unread
+             * bytes and answer with a RST, which can destroy this message
+             * in flight; HTTP servers read on for a while before closing,
+             * for that reason.) */
+            if (net_send_all(client, too_long, sizeof too_long - 1) < 0)
+                fprintf(stderr, "upper-server: sending: %s\n", strerror(errno));
+            break;
+        }
+        if (len < 0 || answer(client, line, (size_t)len) < 0) {
+            fprintf(stderr, "upper-server: %s\n", strerror(errno));
+            break;
+        }
+    }
+    close(client);
+}
+
+int main(int argc, char **argv)
+{
+    char err[NET_ERR_LEN];
+
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
+    if (argc < 2 || argc > 3 || argv[1][0] == '-')
+        usage(stderr, 2);
+    const char *host = argc == 3 ? argv[1] : "127.0.0.1";
+
+    net_exit_on_stop_signals();
+    int listener = net_listen(host, argv[argc - 1], SOCK_STREAM, err);
+    if (listener < 0) {
+        fprintf(stderr, "upper-server: %s\n", err);
+        return 1;
+    }
+    if (net_announce_listening(listener) < 0) {
+        fprintf(stderr, "upper-server: announcing the address: %s\n", strerror(errno));
+        return 1;
+    }
+    for (;;) {
+        int client = accept(listener, NULL, NULL);
+        if (client < 0) {
+            if (errno != EINTR)
+                fprintf(stderr, "upper-server: accepting: %s\n", strerror(errno));
+            continue;
+        }
+        serve_one_client(client);
+    }
+}
