@@ -5,8 +5,10 @@
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,6 +24,14 @@ static void set_error(char *err, const char *reason, const char *what_fmt, ...)
         snprintf(err + n, NET_ERR_LEN - (size_t)n, ": %s", reason);
 }
 
+/* True if PORT is written in digits but names no TCP or UDP port.  glibc's
+ * getaddrinfo() would quietly keep only the low 16 bits of "99999". */
+static bool out_of_range(const char *port)
+{
+    size_t digits = strspn(port, "0123456789");
+    return port[0] != '\0' && port[digits] == '\0' && strtoul(port, NULL, 10) > 65535;
+}
+
 /* getaddrinfo() turns a host and a port, given as text, into a list of
  * socket addresses: one per address family and address the name has.
  * Passing AF_UNSPEC is what makes every program work with IPv4 and IPv6. */
@@ -34,6 +44,11 @@ static struct addrinfo *resolve(const char *host, const char *port,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = socktype;
     hints.ai_flags = flags;
+    if (out_of_range(port)) {
+        set_error(err, "not a port number (0 to 65535)", "resolving %s port %s",
+                  host, port);
+        return NULL;
+    }
     int rc = getaddrinfo(host, port, &hints, &list);
     if (rc != 0) {
         /* EAI_SYSTEM means the real reason is in errno. */

@@ -166,6 +166,16 @@ static void port_taken_is_one_error_line(void)
     close(holder);
 }
 
+/* glibc's getaddrinfo() would take "99999" as port 34463. */
+static void port_out_of_range(void)
+{
+    struct tk_proc *p = tk_run(NULL, 0, WAIT_MS, tk_program("echo-server"),
+                               "127.0.0.1", "99999", NULL);
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for port 99999");
+    tk_assert_one_error_line(p, "echo-server", "99999", NULL);
+    TK_ASSERT(p->out_len == 0, "stdout should be empty, got \"%s\"", p->out_text);
+}
+
 /* ---- echoing ------------------------------------------------------------------ */
 
 static void echoes_one_byte(void)
@@ -395,6 +405,7 @@ int main(int argc, char **argv)
         {"sigterm-exits-0", exits_0_on_sigterm},
         {"sigterm-while-serving", exits_0_on_sigterm_while_serving},
         {"port-taken", port_taken_is_one_error_line},
+        {"port-out-of-range", port_out_of_range},
         {"echo-one-byte", echoes_one_byte},
         {"echo-every-byte-value", echoes_every_byte_value},
         {"echo-10-mib", echoes_10_mib_concurrently},
