@@ -495,6 +495,8 @@ bool tk_still_running(struct tk_proc *p, int timeout_ms)
 void tk_write_stdin(struct tk_proc *p, const void *buf, size_t len)
 {
     const char *next = buf;
+    if (p->in < 0)
+        KIT_FAIL("writing to a program whose stdin is closed");
     while (len > 0) {
         ssize_t n = write(p->in, next, len);
         if (n < 0 && errno == EINTR)
@@ -503,6 +505,14 @@ void tk_write_stdin(struct tk_proc *p, const void *buf, size_t len)
             KIT_FAIL("writing to the program's stdin: %s", strerror(errno));
         next += n;
         len -= (size_t)n;
+    }
+}
+
+void tk_close_stdin(struct tk_proc *p)
+{
+    if (p->in >= 0) {
+        close(p->in);
+        p->in = -1;
     }
 }
 

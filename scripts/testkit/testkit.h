@@ -114,8 +114,10 @@ int tk_stop(struct tk_proc *p, int signo, int timeout_ms);
  * returns the wait status.  Fails the test if it outlives the timeout. */
 int tk_wait(struct tk_proc *p, int timeout_ms);
 
-/* Writes to its stdin.  Closing stdin is part of tk_wait. */
+/* Writes to its stdin, and closes its stdin (the program then reads EOF).
+ * tk_wait and tk_stop close stdin too. */
 void tk_write_stdin(struct tk_proc *p, const void *buf, size_t len);
+void tk_close_stdin(struct tk_proc *p);
 
 /* True if it is still running after waiting for up to timeout_ms. */
 bool tk_still_running(struct tk_proc *p, int timeout_ms);
@@ -219,6 +221,7 @@ void tk_at(const char *file, int line);
 #define tk_stop(...) TK_SITE(tk_stop(__VA_ARGS__))
 #define tk_wait(...) TK_SITE(tk_wait(__VA_ARGS__))
 #define tk_write_stdin(...) TK_SITE(tk_write_stdin(__VA_ARGS__))
+#define tk_close_stdin(...) TK_SITE(tk_close_stdin(__VA_ARGS__))
 #define tk_still_running(...) TK_SITE(tk_still_running(__VA_ARGS__))
 #define tk_run(...) TK_SITE(tk_run(__VA_ARGS__))
 #define tk_exit_code(...) TK_SITE(tk_exit_code(__VA_ARGS__))

@@ -60,10 +60,10 @@ static void answer_after_eof(int listener, size_t expect_len, bool dribble)
     TK_ASSERT(tk_recv_eof(fd, WAIT_MS), "expected a FIN (shutdown), got a reset");
     char reply[64];
     int len = snprintf(reply, sizeof reply, "got %zu bytes\n", n);
-    for (int i = 0; i < len; i++) {
-        tk_send(fd, reply + i, dribble ? 1 : (size_t)(len - i), WAIT_MS);
-        if (!dribble)
-            break;
+    if (!dribble)
+        tk_send(fd, reply, (size_t)len, WAIT_MS);
+    for (int i = 0; dribble && i < len; i++) {
+        tk_send(fd, reply + i, 1, WAIT_MS);
         tk_sleep_ms(10);
     }
     close(fd);
@@ -78,8 +78,7 @@ static void check_half_close(const char *input, size_t len, bool dribble)
     struct tk_proc *c = tk_start(tk_program("stream-client"), "127.0.0.1", port_text,
                                  NULL);
     tk_write_stdin(c, input, len);
-    close(c->in);
-    c->in = -1;
+    tk_close_stdin(c);
     answer_after_eof(listener, len, dribble);
     tk_wait(c, WAIT_MS);
     assert_success(c);
