@@ -43,8 +43,6 @@ static void serve_one_client(int client)
 
 int main(int argc, char **argv)
 {
-    char err[NET_ERR_LEN];
-
     if (argc == 2 && strcmp(argv[1], "--help") == 0)
         usage(stdout, 0);
     if (argc < 2 || argc > 3 || argv[1][0] == '-')
@@ -56,17 +54,7 @@ int main(int argc, char **argv)
     /* Log lines go out one by one even when stdout is a pipe. */
     setvbuf(stdout, NULL, _IOLBF, 0);
 
-    int listener = net_listen(host, port, SOCK_STREAM, err);
-    if (listener < 0) {
-        fprintf(stderr, "echo-server: %s\n", err);
-        return 1;
-    }
-    if (net_announce_listening(listener) < 0) {
-        fprintf(stderr, "echo-server: announcing the address: %s\n",
-                strerror(errno));
-        return 1;
-    }
-
+    int listener = net_listen_or_exit("echo-server", host, port, SOCK_STREAM);
     for (;;) {
         int client = accept(listener, NULL, NULL);
         if (client < 0) {

@@ -197,6 +197,23 @@ int net_announce_listening(int fd)
     return fflush(stdout) == 0 ? 0 : -1;
 }
 
+int net_listen_or_exit(const char *program, const char *host, const char *port,
+                       int socktype)
+{
+    char err[NET_ERR_LEN];
+
+    int fd = net_listen(host, port, socktype, err);
+    if (fd < 0) {
+        fprintf(stderr, "%s: %s\n", program, err);
+        exit(1);
+    }
+    if (net_announce_listening(fd) < 0) {
+        fprintf(stderr, "%s: announcing the address: %s\n", program, strerror(errno));
+        exit(1);
+    }
+    return fd;
+}
+
 ssize_t net_send_all(int fd, const void *buf, size_t len)
 {
     const char *next = buf;

@@ -51,6 +51,12 @@ int net_peer_address(int fd, char *out, size_t outlen);
  * server can read the line without waiting. */
 int net_announce_listening(int fd);
 
+/* What every server does first: net_listen(), then net_announce_listening().
+ * A server that cannot start has nothing else to do, so on failure this
+ * prints "PROGRAM: what failed: reason" on stderr and exits with status 1. */
+int net_listen_or_exit(const char *program, const char *host, const char *port,
+                       int socktype);
+
 /* Sends all LEN bytes, looping over partial sends.  Returns LEN, or -1 with
  * errno set (EPIPE rather than a SIGPIPE when the peer has gone). */
 ssize_t net_send_all(int fd, const void *buf, size_t len);

@@ -65,8 +65,6 @@ static void serve_one_client(int client)
 
 int main(int argc, char **argv)
 {
-    char err[NET_ERR_LEN];
-
     if (argc == 2 && strcmp(argv[1], "--help") == 0)
         usage(stdout, 0);
     if (argc < 2 || argc > 3 || argv[1][0] == '-')
@@ -74,15 +72,7 @@ int main(int argc, char **argv)
     const char *host = argc == 3 ? argv[1] : "127.0.0.1";
 
     net_exit_on_stop_signals();
-    int listener = net_listen(host, argv[argc - 1], SOCK_STREAM, err);
-    if (listener < 0) {
-        fprintf(stderr, "upper-server: %s\n", err);
-        return 1;
-    }
-    if (net_announce_listening(listener) < 0) {
-        fprintf(stderr, "upper-server: announcing the address: %s\n", strerror(errno));
-        return 1;
-    }
+    int listener = net_listen_or_exit("upper-server", host, argv[argc - 1], SOCK_STREAM);
     for (;;) {
         int client = accept(listener, NULL, NULL);
         if (client < 0) {
