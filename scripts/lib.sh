@@ -4,19 +4,36 @@ course_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 course_jobs=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 
 # Configures a preset's build tree if it has never been configured, then
-# builds it.  Output is shown only if something fails.
+# builds it.  Output is shown only if something fails.  With a third
+# argument "keep-going", builds every target it can despite errors, shows
+# just the compiler's error lines, and still returns 1.
 build_preset() {
-    local preset=$1 dir=$2 log
+    local preset=$1 dir=$2 mode=${3:-} log status
     log=$(mktemp)
     if [ ! -f "$dir/CMakeCache.txt" ]; then
         if ! cmake --preset "$preset" >"$log" 2>&1; then
             cat "$log" >&2; rm -f "$log"; return 1
         fi
     fi
-    if ! cmake --build "$dir" -j "$course_jobs" >"$log" 2>&1; then
-        cat "$log" >&2; rm -f "$log"; return 1
+    local extra=()
+    if [ "$mode" = keep-going ]; then
+        if grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja' "$dir/CMakeCache.txt"; then
+            extra=(-- -k 0)
+        else
+            extra=(-- -k)
+        fi
+    fi
+    cmake --build "$dir" -j "$course_jobs" "${extra[@]}" >"$log" 2>&1
+    status=$?
+    if [ "$status" -ne 0 ]; then
+        if [ "$mode" = keep-going ]; then
+            grep -E ': (fatal )?error:|undefined reference' "$log" | head -n 20 >&2
+        else
+            cat "$log" >&2
+        fi
     fi
     rm -f "$log"
+    return "$status"
 }
 
 # Turns CTest's JUnit file into one tab-separated line per test:

@@ -316,6 +316,8 @@ struct tk_proc *tk_startv(const char *const argv[])
 
     if (proc_count == TK_MAX_PROCS)
         KIT_FAIL("the test started more than %d processes", TK_MAX_PROCS);
+    if (access(argv[0], X_OK) != 0)
+        KIT_FAIL("%s was not built (did it compile?): %s", argv[0], strerror(errno));
     make_pipe(in);
     make_pipe(out);
     make_pipe(err);
@@ -602,10 +604,11 @@ struct tk_proc *tk_start_server(const char *path, ...)
     struct tk_proc *p = start_va(path, ap);
     va_end(ap);
 
+    const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
     const char *line = tk_read_line(p, 5000);
     if (line == NULL) {
         tk_wait(p, 2000);
-        KIT_FAIL("%s printed no \"listening on\" line; its stderr: %s", path,
+        KIT_FAIL("%s printed no \"listening on\" line; its stderr: %s", name,
                 p->err_len ? p->err_text : "(empty)");
     }
     p->port = parse_listening_line(line, p->address, sizeof p->address);
