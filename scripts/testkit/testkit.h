@@ -67,10 +67,14 @@ void tk_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn
     tk_assert_bytes_eq(__FILE__, __LINE__, (actual), (actual_len),             \
                        (expected), (expected_len), (what))
 
-/* Checks that text (NUL-terminated) is exactly expected. */
+/* Checks that text (NUL-terminated) is exactly expected.  Each argument is
+ * evaluated once, so tk_read_line() may be passed directly. */
 #define TK_ASSERT_STR_EQ(actual, expected, what)                               \
-    tk_assert_bytes_eq(__FILE__, __LINE__, (actual), strlen(actual),           \
-                       (expected), strlen(expected), (what))
+    do {                                                                       \
+        const char *tk_as_ = (actual), *tk_es_ = (expected);                   \
+        tk_assert_bytes_eq(__FILE__, __LINE__, tk_as_, strlen(tk_as_), tk_es_, \
+                           strlen(tk_es_), (what));                            \
+    } while (0)
 
 void tk_assert_bytes_eq(const char *file, int line, const void *actual,
                         size_t actual_len, const void *expected,

@@ -1,0 +1,44 @@
+/* udp-helpers.h - UDP sockets for the chapter's tests (the test kit speaks TCP).
+ *
+ * Every function fails the test (through the kit) on an unexpected error, and
+ * every wait has a deadline.
+ */
+#ifndef UDP_HELPERS_H
+#define UDP_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A UDP socket bound to HOST on a port the kernel picks, with a receive
+ * buffer large enough that a test's bursts are never dropped by the kernel. */
+int udp_bound(const char *host);
+
+/* A UDP socket connected to HOST PORT (numeric host). */
+int udp_connected(const char *host, int port);
+
+/* The port a socket is bound to. */
+int udp_port(int fd);
+
+/* Sends one datagram to HOST PORT, or on a connected socket (host NULL). */
+void udp_send(int fd, const char *host, int port, const void *buf, size_t len);
+
+/* Waits up to timeout_ms for one datagram; returns its length (copying at
+ * most cap bytes), -1 if none came, or -2 if an ICMP error came back as
+ * ECONNREFUSED (connected sockets only).  If from is not NULL, the sender's
+ * port is stored there.  Fails the test on any other receive error. */
+ssize_t udp_recv(int fd, void *buf, size_t cap, int timeout_ms, int *from_port);
+
+/* When the last datagram received on fd reached the socket, in milliseconds
+ * of the kernel's wall clock (Linux: SIOCGSTAMP).  Unlike the moment the test
+ * got round to reading it, this does not shift when the machine is busy, so
+ * gaps between datagrams can be measured closely. */
+long long udp_arrival_ms(int fd);
+
+/* Sends back to the sender of the last datagram udp_recv() took on fd. */
+void udp_reply(int fd, const void *buf, size_t len);
+
+/* A port number as text, in a buffer of the caller's. */
+const char *port_text(int port, char out[16]);
+
+#endif
