@@ -94,7 +94,10 @@ static int listen_on(const struct addrinfo *ai, char *err)
 
 int net_listen(const char *host, const char *port, int socktype, char *err)
 {
-    /* AI_PASSIVE: the addresses are for bind(), not for connect(). */
+    /* AI_PASSIVE matters only when host is NULL: the list then holds the
+     * wildcard addresses (0.0.0.0 and ::) instead of the loopback ones.  The
+     * course's servers always name a host, so here it only says what the
+     * addresses are for: bind(). */
     struct addrinfo *list = resolve(host, port, socktype, AI_PASSIVE, err);
     if (list == NULL)
         return -1;
