@@ -97,6 +97,7 @@ is_running() {
 start_server() {
     show_command "$@" "&"
     SERVER_LOG="$tour_tmp/server-${#tour_pids[@]}.log"
+    : >"$SERVER_LOG" # exists before the server does, for the loop below
     "$@" >"$SERVER_LOG" 2>&1 &
     SERVER_PID=$!
     tour_pids+=("$SERVER_PID")

@@ -6,7 +6,8 @@
 /* Sends back every byte that arrives on the connected socket fd until the
  * peer closes its sending side.  Returns 0 at that clean end, or -1 with
  * errno set if the connection failed (ECONNRESET, EPIPE, ...).  Either way
- * *echoed holds the number of bytes sent back. */
+ * *echoed counts the bytes of every chunk that was sent back whole; a chunk
+ * cut short by a failure is not counted. */
 int echo_stream(int fd, unsigned long long *echoed);
 
 #endif

@@ -2,6 +2,7 @@
 #include "net.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <signal.h>
@@ -24,12 +25,19 @@ static void set_error(char *err, const char *reason, const char *what_fmt, ...)
         snprintf(err + n, NET_ERR_LEN - (size_t)n, ": %s", reason);
 }
 
-/* True if PORT is written in digits but names no TCP or UDP port.  glibc's
- * getaddrinfo() would quietly keep only the low 16 bits of "99999". */
-static bool out_of_range(const char *port)
+/* True unless PORT is a number from 0 to 65535 or a service name such as
+ * "http" (letters, digits and dashes, starting with a letter).  glibc's
+ * getaddrinfo() is more lenient: it takes "" as port 0, " 80" as port 80,
+ * and keeps only the low 16 bits of "99999". */
+static bool not_a_port(const char *port)
 {
     size_t digits = strspn(port, "0123456789");
-    return port[0] != '\0' && port[digits] == '\0' && strtoul(port, NULL, 10) > 65535;
+    if (digits > 0)
+        return port[digits] != '\0' || digits > 5 || strtoul(port, NULL, 10) > 65535;
+    /* A service name: a letter, then letters, digits and dashes. */
+    size_t name = strspn(port, "abcdefghijklmnopqrstuvwxyz"
+                               "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-");
+    return !isalpha((unsigned char)port[0]) || port[name] != '\0';
 }
 
 /* getaddrinfo() turns a host and a port, given as text, into a list of
@@ -44,8 +52,8 @@ static struct addrinfo *resolve(const char *host, const char *port,
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = socktype;
     hints.ai_flags = flags;
-    if (out_of_range(port)) {
-        set_error(err, "not a port number (0 to 65535)", "resolving %s port %s",
+    if (not_a_port(port)) {
+        set_error(err, "not a port number (0 to 65535) or service name", "resolving %s port %s",
                   host, port);
         return NULL;
     }

@@ -11,7 +11,8 @@
  *     course uses.
  *   - Functions that move bytes (net_send_all, net_recv_exact) return a byte
  *     count, or -1 with errno set, like the system calls they wrap.
- *   - EINTR is retried everywhere: a signal that arrives mid-call is not an
+ *   - EINTR is retried everywhere but in connect(), which cannot simply be
+ *     called again (see net.c): a signal that arrives mid-call is not an
  *     error.
  */
 #ifndef NET_H

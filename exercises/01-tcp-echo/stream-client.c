@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     else if (half_close(server) < 0)
         failed = "half-closing the connection";
     else if (print_replies(server) < 0)
-        failed = "receiving the reply";
+        failed = "receiving or printing the reply";
     if (failed != NULL)
         fprintf(stderr, "stream-client: %s: %s\n", failed, strerror(errno));
     close(server);

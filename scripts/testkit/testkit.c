@@ -683,7 +683,8 @@ int tk_connect(const char *host, int port)
     return fd;
 }
 
-int tk_listen(const char *host, int *port)
+/* socket() and bind() to port 0 of host; *port gets the kernel's choice. */
+static int bind_any_port(const char *host, int *port)
 {
     struct addrinfo *ai;
     struct sockaddr_storage bound;
@@ -691,13 +692,26 @@ int tk_listen(const char *host, int *port)
 
     resolve_numeric(host, 0, &ai);
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 64) < 0 ||
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
         getsockname(fd, (struct sockaddr *)&bound, &len) < 0)
-        KIT_FAIL("listening on %s: %s", host, strerror(errno));
+        KIT_FAIL("binding a port on %s: %s", host, strerror(errno));
     freeaddrinfo(ai);
     *port = ntohs(bound.ss_family == AF_INET
                       ? ((struct sockaddr_in *)&bound)->sin_port
                       : ((struct sockaddr_in6 *)&bound)->sin6_port);
+    return fd;
+}
+
+int tk_refusing_port(const char *host, int *port)
+{
+    return bind_any_port(host, port);
+}
+
+int tk_listen(const char *host, int *port)
+{
+    int fd = bind_any_port(host, port);
+    if (listen(fd, 64) < 0)
+        KIT_FAIL("listening on %s: %s", host, strerror(errno));
     return fd;
 }
 

@@ -153,6 +153,11 @@ int tk_try_connect(const char *host, int port);
  * kernel; its port is stored in *port. */
 int tk_listen(const char *host, int *port);
 
+/* A TCP socket bound to HOST on a port the kernel picks, and not listening:
+ * a connection to that port is refused, and nobody else can take the port
+ * while the socket is open.  Its port is stored in *port. */
+int tk_refusing_port(const char *host, int *port);
+
 /* True if ::1 can be bound here (some containers have no IPv6 at all). */
 bool tk_have_ipv6_loopback(void);
 
@@ -233,6 +238,7 @@ void tk_at(const char *file, int line);
 #define tk_connect(...) TK_SITE(tk_connect(__VA_ARGS__))
 #define tk_try_connect(...) TK_SITE(tk_try_connect(__VA_ARGS__))
 #define tk_listen(...) TK_SITE(tk_listen(__VA_ARGS__))
+#define tk_refusing_port(...) TK_SITE(tk_refusing_port(__VA_ARGS__))
 #define tk_accept(...) TK_SITE(tk_accept(__VA_ARGS__))
 #define tk_send(...) TK_SITE(tk_send(__VA_ARGS__))
 #define tk_recv(...) TK_SITE(tk_recv(__VA_ARGS__))

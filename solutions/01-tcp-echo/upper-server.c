@@ -28,6 +28,11 @@ static int answer(int client, const char *line, size_t len)
 {
     char reply[LINE_MAX_LEN + 1];
 
+    /* A line reader that broke its promise must not overrun reply. */
+    if (len > LINE_MAX_LEN) {
+        errno = EMSGSIZE;
+        return -1;
+    }
     for (size_t i = 0; i < len; i++)
         reply[i] = (char)toupper((unsigned char)line[i]);
     reply[len] = '\n';
