@@ -108,7 +108,7 @@ static int take_data(struct reception *r, const struct rft_packet *p)
  * 1 when the file is complete, 0 if it is not yet, -1 on an error. */
 static int take_fin(struct reception *r, const struct rft_packet *p, const char *path)
 {
-    /* TODO (README.md, tasks 1 and 2).  As it is, nothing is ever written. */
+    /* TODO (README.md, task 1).  As it is, nothing is ever written. */
     (void)r, (void)p, (void)path;
     return 0;
 }

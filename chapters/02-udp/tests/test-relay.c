@@ -141,8 +141,12 @@ static void collect(int fd, struct arrivals *a, int wait_ms)
 /* ---- statistics ------------------------------------------------------------ */
 
 /* True if count is within five standard deviations of what n trials of
- * probability percent give: a bound a correct relay misses with odds of
- * about one in three million, while a wrong rate misses it at once. */
+ * probability percent give.  The cases use fixed seeds, so the counts are
+ * the same on every run and the check is deterministic: it never fails by
+ * bad luck.  The bound is what makes those counts evidence: a correct relay
+ * lands outside it for only about one seed in two million (five standard
+ * deviations either way), while at 20% of 2000 one deviation is 0.9 points,
+ * so a rate wrong by ten points fails it for practically every seed. */
 static bool plausible(int count, int n, double percent)
 {
     double p = percent / 100.0;
