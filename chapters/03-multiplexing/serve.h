@@ -1,0 +1,54 @@
+/* serve.h - the few lines every server of chapter 03 would otherwise repeat.
+ *
+ * Chapter 01's net library opens and announces the listening socket; this
+ * layer adds what serving many clients at once needs on top of it:
+ *
+ *   - the command line every server of the chapter shares, [HOST] PORT;
+ *   - accepting without falling over when the process runs out of file
+ *     descriptors (EMFILE), the "spare descriptor" trick;
+ *   - a self-pipe, so that a single-threaded loop sees SIGINT and SIGTERM as
+ *     one more readable descriptor instead of being killed in the middle of
+ *     its work.
+ */
+#ifndef SERVE_H
+#define SERVE_H
+
+/* Reads "[HOST] PORT" from the command line into *host and *port.  Prints
+ * usage_text and exits: on stdout with status 0 for --help, on stderr with
+ * status 2 for a wrong command line.  usage_text starts with "usage: ". */
+void serve_parse_args(int argc, char **argv, const char *usage_text,
+                      const char **host, const char **port);
+
+/* Opens the listening socket with chapter 01's net_listen(), prints the
+ * "listening on ADDR:PORT" line and returns the socket.  On failure prints
+ * "PROGRAM: what failed: reason" and exits with status 1. */
+int serve_listen(const char *program, const char *host, const char *port);
+
+/* Puts fd in nonblocking mode: a call that would wait fails with EAGAIN
+ * instead.  Returns 0, or -1 with errno set. */
+int serve_set_nonblocking(int fd);
+
+/* accept() for a server that must survive running out of descriptors.
+ *
+ * Returns the new connection, nonblocking if nonblocking is true and with
+ * TCP_NODELAY set (replies go out at once, see serve.c), or -1
+ * with errno set.  The errors a caller sees:
+ *   EAGAIN        nothing is waiting (only on a nonblocking listener);
+ *   EMFILE        the process had no descriptor left.  The first connection
+ *                 waiting in the queue has been accepted and closed at once
+ *                 (its client sees the connection end), so that the queue
+ *                 drains instead of staying readable forever;
+ *   anything else a failure of that one connection (ECONNABORTED...):
+ *                 go on serving.
+ * The trick: one descriptor (of /dev/null) is kept open in reserve; when
+ * accept() fails with EMFILE it is closed, which makes room for one accept(),
+ * and opened again afterwards. */
+int serve_accept(int listener, int nonblocking);
+
+/* A self-pipe for SIGINT and SIGTERM: installs handlers that write one byte
+ * to a pipe and returns the pipe's read end, which becomes readable when a
+ * stop signal has arrived.  Also ignores SIGPIPE.  Exits with an error line
+ * if the pipe cannot be made. */
+int serve_stop_pipe(const char *program);
+
+#endif

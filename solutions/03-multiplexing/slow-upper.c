@@ -1,0 +1,300 @@
+/* slow-upper - turns each line to upper case, slowly, on a bounded pool.
+ *
+ *   slow-upper [-w WORKERS] [-q QUEUE] [-d MS] [HOST] PORT
+ *
+ * Each line a client sends comes back in upper case after MS milliseconds
+ * (default 200) of work, done by a pool of WORKERS threads (default 4) so
+ * that the event loop never waits.  At most QUEUE lines (default 16) may
+ * wait for a free worker; a line that finds the queue full is answered
+ * "busy\n" at once: a server that queues without limit only turns overload
+ * into ever longer waits and ever more memory.  The line "ping" is answered
+ * "pong" by the loop itself, at once, however busy the workers are.
+ *
+ * A connection has at most one line at work, so its answers come back in
+ * the order of its lines.
+ *
+ * Exercise 3 of chapter 03 (solved).
+ */
+#include "evloop.h"
+#include "serve.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "usage: slow-upper [-w WORKERS] [-q QUEUE] [-d MS] [HOST] PORT\n"
+    "Answers each line in upper case after MS milliseconds of work (default\n"
+    "200) on WORKERS threads (default 4); at most QUEUE lines (default 16)\n"
+    "wait for a worker, the others are answered \"busy\".\n";
+
+#define MAX_LINE 4096
+
+static long work_ms = 200;
+static long queue_limit = 16;
+
+/* The work itself: slow on purpose, standing for anything that blocks. */
+static void do_work(char *line, size_t len)
+{
+    struct timespec pause = {work_ms / 1000, (work_ms % 1000) * 1000000L};
+    while (nanosleep(&pause, &pause) < 0 && errno == EINTR)
+        continue;
+    for (size_t i = 0; i < len; i++)
+        line[i] = (char)toupper((unsigned char)line[i]);
+}
+
+/* ---- the worker pool --------------------------------------------------------------- */
+
+/* A line on its way to a worker and back.  It names its connection by id,
+ * not by pointer: the client may be gone by the time the answer is ready. */
+struct job {
+    struct ev_loop *loop;
+    uint64_t conn_id;
+    size_t len;
+    struct job *next;
+    char line[];
+};
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t ready; /* a job was queued, or the pool is stopping */
+    struct job *head, **tail;
+    long queued; /* jobs waiting for a worker */
+    bool stopping;
+    pthread_t *threads;
+    long count;
+} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &pool.head,
+          0, false, NULL, 0};
+
+static void answer(void *arg);
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&pool.lock);
+        while (pool.head == NULL && !pool.stopping)
+            pthread_cond_wait(&pool.ready, &pool.lock);
+        if (pool.stopping) { /* what is still queued is dropped */
+            pthread_mutex_unlock(&pool.lock);
+            return NULL;
+        }
+        struct job *job = pool.head;
+        pool.head = job->next;
+        if (pool.head == NULL)
+            pool.tail = &pool.head;
+        pool.queued--;
+        pthread_mutex_unlock(&pool.lock);
+        do_work(job->line, job->len);
+        /* Back to the loop's thread: only it may touch the connection. */
+        if (ev_post(job->loop, answer, job) < 0)
+            free(job);
+    }
+}
+
+/* Queues the job, unless QUEUE jobs are already waiting (or the pool is
+ * shutting down): false then. */
+static bool submit(struct job *job)
+{
+    job->next = NULL;
+    pthread_mutex_lock(&pool.lock);
+    bool room = pool.queued < queue_limit && !pool.stopping;
+    if (room) {
+        *pool.tail = job;
+        pool.tail = &job->next;
+        pool.queued++;
+        pthread_cond_signal(&pool.ready);
+    }
+    pthread_mutex_unlock(&pool.lock);
+    return room;
+}
+
+static int start_pool(long count)
+{
+    pool.threads = calloc((size_t)count, sizeof *pool.threads);
+    if (pool.threads == NULL)
+        return ENOMEM;
+    for (; pool.count < count; pool.count++) {
+        int rc = pthread_create(&pool.threads[pool.count], NULL, worker, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void stop_pool(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.stopping = true;
+    pthread_cond_broadcast(&pool.ready);
+    pthread_mutex_unlock(&pool.lock);
+    for (long i = 0; i < pool.count; i++)
+        pthread_join(pool.threads[i], NULL);
+    free(pool.threads);
+    while (pool.head != NULL) {
+        struct job *job = pool.head;
+        pool.head = job->next;
+        free(job);
+    }
+}
+
+/* ---- the connections ------------------------------------------------------------- */
+
+/* Per connection: is a line of it at work? */
+struct line_state {
+    bool at_work;
+};
+
+static void take_lines(struct ev_conn *c);
+
+/* On the loop's thread: a worker has finished a line. */
+static void answer(void *arg)
+{
+    struct job *job = arg;
+    struct ev_conn *c = ev_find(job->loop, job->conn_id);
+    if (c != NULL) { /* NULL: the client left while its line was at work */
+        ev_write(c, job->line, job->len);
+        ((struct line_state *)ev_data(c))->at_work = false;
+        take_lines(c); /* its next line may be waiting already */
+    }
+    free(job);
+}
+
+static void start_line(struct ev_conn *c, const char *line, size_t len)
+{
+    if (len == 5 && memcmp(line, "ping\n", 5) == 0) {
+        ev_write(c, "pong\n", 5); /* no work: the loop answers at once */
+        return;
+    }
+    struct job *job = malloc(sizeof *job + len);
+    if (job == NULL) {
+        ev_close(c);
+        return;
+    }
+    job->loop = ev_loop_of(c);
+    job->conn_id = ev_id(c);
+    job->len = len;
+    memcpy(job->line, line, len);
+    if (!submit(job)) {
+        free(job);
+        ev_write(c, "busy\n", 5);
+        return;
+    }
+    ((struct line_state *)ev_data(c))->at_work = true;
+}
+
+/* Starts on the complete lines of the input, one at a time. */
+static void take_lines(struct ev_conn *c)
+{
+    struct line_state *state = ev_data(c);
+    while (!state->at_work) {
+        size_t len;
+        const char *data = ev_input(c, &len);
+        const char *newline = memchr(data, '\n', len);
+        if (newline == NULL) {
+            if (len >= MAX_LINE) {
+                ev_write(c, "line too long\n", 14);
+                ev_close(c);
+            }
+            return;
+        }
+        size_t line_len = (size_t)(newline - data) + 1;
+        start_line(c, data, line_len);
+        ev_consume(c, line_len);
+    }
+}
+
+static void on_open(struct ev_conn *c)
+{
+    struct line_state *state = calloc(1, sizeof *state);
+    if (state == NULL)
+        ev_close(c);
+    ev_set_data(c, state);
+}
+
+static void on_data(struct ev_conn *c)
+{
+    if (ev_data(c) != NULL)
+        take_lines(c);
+}
+
+static void on_close(struct ev_conn *c)
+{
+    free(ev_data(c));
+}
+
+static const struct ev_handlers slow_upper = {
+    .on_open = on_open, .on_data = on_data, .on_close = on_close};
+
+/* ---- main ---------------------------------------------------------------------- */
+
+static long parse_number(const char *text, long max)
+{
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > max) {
+        fputs(usage_text, stderr);
+        exit(2);
+    }
+    return value;
+}
+
+int main(int argc, char **argv)
+{
+    long workers = 4;
+    const char *host, *port;
+    char err[EV_ERR_LEN];
+
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+    int opt;
+    opterr = 0;
+    while ((opt = getopt(argc, argv, "+w:q:d:")) != -1) {
+        if (opt == 'w')
+            workers = parse_number(optarg, 256);
+        else if (opt == 'q')
+            queue_limit = parse_number(optarg, 1000000);
+        else if (opt == 'd')
+            work_ms = parse_number(optarg, 60000);
+        else {
+            fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    serve_parse_args(argc - optind + 1, argv + optind - 1, usage_text, &host, &port);
+
+    /* The loop before the threads: they inherit its blocked signals, so a
+     * SIGTERM always reaches the loop, never a worker. */
+    struct ev_loop *loop = ev_loop_new(err);
+    if (loop == NULL) {
+        fprintf(stderr, "slow-upper: %s\n", err);
+        return 1;
+    }
+    int rc = start_pool(workers);
+    if (rc != 0) {
+        fprintf(stderr, "slow-upper: starting the workers: %s\n", strerror(rc));
+        return 1;
+    }
+    int listener = serve_listen("slow-upper", host, port);
+    if (ev_listen(loop, listener, &slow_upper, NULL) < 0) {
+        fprintf(stderr, "slow-upper: watching the listener: %s\n", strerror(errno));
+        return 1;
+    }
+    int status = 0;
+    if (ev_run(loop) < 0) {
+        fprintf(stderr, "slow-upper: epoll_wait: %s\n", strerror(errno));
+        status = 1;
+    }
+    stop_pool(); /* first, so no worker posts to a loop that is gone */
+    ev_loop_free(loop);
+    return status;
+}

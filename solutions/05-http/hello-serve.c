@@ -1,0 +1,241 @@
+/* hello-serve - dynamic routes on the event loop: a tiny web framework.
+ *
+ *   hello-serve [HOST] PORT
+ *
+ *   GET /hello/NAME   200 "Hello, NAME!\n"  (NAME percent-decoded)
+ *   GET /add/A/B      200 "A+B\n" computed, for integers A and B; else 400
+ *   anything else     404; a method other than GET or HEAD: 405
+ *
+ * Each route is a pattern and a handler in a table; the request's path is
+ * matched against the patterns in turn, and the parts that stand where the
+ * pattern says "*" are handed to the handler.  Connections are kept alive.
+ */
+#include "evloop.h"
+#include "http.h"
+#include "serve.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USAGE "usage: hello-serve [HOST] PORT\n" \
+              "Answers GET /hello/NAME and GET /add/A/B; see the source.\n"
+
+#define MAX_PARTS 4
+#define PART_LEN 256
+
+/* What a handler answers. */
+struct reply {
+    int status;
+    char body[1024];
+};
+
+typedef void route_handler(char parts[][PART_LEN], struct reply *r);
+
+/* ---- the handlers ------------------------------------------------------------ */
+
+static void hello(char parts[][PART_LEN], struct reply *r)
+{
+    r->status = 200;
+    snprintf(r->body, sizeof r->body, "Hello, %s!\n", parts[0]);
+}
+
+static bool parse_integer(const char *s, long long *value)
+{
+    char *end;
+    errno = 0;
+    *value = strtoll(s, &end, 10);
+    return s[0] != '\0' && *end == '\0' && errno == 0;
+}
+
+static void add(char parts[][PART_LEN], struct reply *r)
+{
+    long long a, b;
+    if (!parse_integer(parts[0], &a) || !parse_integer(parts[1], &b) ||
+        (b > 0 && a > LLONG_MAX - b) || (b < 0 && a < LLONG_MIN - b)) {
+        r->status = 400;
+        snprintf(r->body, sizeof r->body, "400 Bad Request: two integers, please\n");
+        return;
+    }
+    r->status = 200;
+    snprintf(r->body, sizeof r->body, "%lld\n", a + b);
+}
+
+/* ---- routing ---------------------------------------------------------------- */
+
+/* Exercise 3: the routes.  A "*" in a pattern matches one whole path
+ * segment (no "/" in it, at least one character). */
+static const struct route {
+    const char *pattern;
+    route_handler *handler;
+} routes[] = {
+    {"/hello/*", hello},
+    {"/add/*/*", add},
+};
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes one segment ("Ada%20L" -> "Ada L"); false if malformed. */
+static bool decode_segment(const char *s, size_t len, char *out)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '%') {
+            int hi = len - i >= 3 ? hex_digit(s[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return false;
+            ch = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        if (o + 1 >= PART_LEN)
+            return false;
+        out[o++] = ch;
+    }
+    out[o] = '\0';
+    return true;
+}
+
+/* Matches path against pattern; the segments under "*" go into parts. */
+static bool match(const char *pattern, const char *path, char parts[][PART_LEN])
+{
+    int n = 0;
+    while (*pattern && *path) {
+        if (*pattern == '*') {
+            size_t len = strcspn(path, "/");
+            if (len == 0 || n == MAX_PARTS || !decode_segment(path, len, parts[n++]))
+                return false;
+            path += len;
+            pattern++;
+        } else if (*pattern++ != *path++) {
+            return false;
+        }
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+static void route(const char *target, struct reply *r)
+{
+    char path[HTTP_MAX_LINE], parts[MAX_PARTS][PART_LEN];
+    snprintf(path, sizeof path, "%.*s", (int)strcspn(target, "?#"), target);
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        if (match(routes[i].pattern, path, parts)) {
+            routes[i].handler(parts, r);
+            return;
+        }
+    }
+    r->status = 404;
+    snprintf(r->body, sizeof r->body, "404 Not Found\n");
+}
+
+/* ---- HTTP on the event loop ----------------------------------------------------- */
+
+static void send_reply(struct ev_conn *c, const struct http_message *m, const struct reply *r,
+                       bool closing)
+{
+    char head[512];
+    size_t len = strlen(r->body);
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Length: %zu\r\n%s%s\r\n",
+                     r->status, http_reason(r->status), len,
+                     r->status == 405 ? "Allow: GET, HEAD\r\n" : "",
+                     closing ? "Connection: close\r\n" : "");
+    ev_write(c, head, (size_t)n);
+    if (m == NULL || strcmp(m->method, "HEAD") != 0)
+        ev_write(c, r->body, len);
+    printf("%s \"%s %s\" %d\n", ev_peer(c), m ? m->method : "-", m ? m->target : "-",
+           r->status);
+}
+
+static void on_open(struct ev_conn *c)
+{
+    struct http_parser *p = malloc(sizeof *p);
+    if (p == NULL) {
+        ev_close_now(c);
+        return;
+    }
+    http_parser_init(p, HTTP_REQUEST);
+    ev_set_data(c, p);
+    ev_set_timer(c, 10000);
+}
+
+static void on_data(struct ev_conn *c)
+{
+    struct http_parser *p = ev_data(c);
+    for (;;) {
+        size_t len, used;
+        const char *data = ev_input(c, &len);
+        if (p == NULL || (len == 0 && !http_pending(p)))
+            return;
+        struct http_piece body;
+        enum http_event e = http_feed(p, data, len, &used, &body);
+        ev_consume(c, used);
+        if (e == HTTP_ERROR) {
+            struct reply r = {.status = 400, .body = "400 Bad Request\n"};
+            send_reply(c, NULL, &r, true);
+            ev_close(c);
+            ev_set_data(c, NULL);
+            free(p);
+            return;
+        }
+        if (e != HTTP_DONE)
+            continue;
+        struct reply r;
+        if (strcmp(p->msg.method, "GET") != 0 && strcmp(p->msg.method, "HEAD") != 0) {
+            r.status = 405;
+            snprintf(r.body, sizeof r.body, "405 Method Not Allowed\n");
+        } else {
+            route(p->msg.target, &r);
+        }
+        bool closing = !p->msg.keep_alive;
+        send_reply(c, &p->msg, &r, closing);
+        if (closing) {
+            ev_close(c);
+            return;
+        }
+        http_parser_reset(p);
+        ev_set_timer(c, 10000);
+    }
+}
+
+static void on_close(struct ev_conn *c)
+{
+    free(ev_data(c));
+}
+
+static const struct ev_handlers handlers = {
+    .on_open = on_open, .on_data = on_data, .on_close = on_close};
+
+int main(int argc, char **argv)
+{
+    const char *host, *port;
+    serve_parse_args(argc, argv, USAGE, &host, &port);
+    char err[EV_ERR_LEN];
+    struct ev_loop *loop = ev_loop_new(err);
+    if (loop == NULL) {
+        fprintf(stderr, "hello-serve: %s\n", err);
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int listener = serve_listen("hello-serve", host, port);
+    if (ev_listen(loop, listener, &handlers, NULL) < 0) {
+        fprintf(stderr, "hello-serve: watching the listener: %s\n", strerror(errno));
+        return 1;
+    }
+    int status = ev_run(loop);
+    ev_loop_free(loop);
+    return status < 0 ? 1 : 0;
+}
