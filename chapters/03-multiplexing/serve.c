@@ -41,17 +41,7 @@ static void open_spare(void)
 
 int serve_listen(const char *program, const char *host, const char *port)
 {
-    char err[NET_ERR_LEN];
-
-    int listener = net_listen(host, port, SOCK_STREAM, err);
-    if (listener < 0) {
-        fprintf(stderr, "%s: %s\n", program, err);
-        exit(1);
-    }
-    if (net_announce_listening(listener) < 0) {
-        fprintf(stderr, "%s: announcing the address: %s\n", program, strerror(errno));
-        exit(1);
-    }
+    int listener = net_listen_or_exit(program, host, port, SOCK_STREAM);
     open_spare();
     return listener;
 }

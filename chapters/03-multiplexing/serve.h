@@ -19,9 +19,9 @@
 void serve_parse_args(int argc, char **argv, const char *usage_text,
                       const char **host, const char **port);
 
-/* Opens the listening socket with chapter 01's net_listen(), prints the
- * "listening on ADDR:PORT" line and returns the socket.  On failure prints
- * "PROGRAM: what failed: reason" and exits with status 1. */
+/* Opens the listening socket and prints the "listening on ADDR:PORT" line
+ * with chapter 01's net_listen_or_exit(), which exits with an error line if
+ * it cannot, then puts a descriptor in reserve for serve_accept(). */
 int serve_listen(const char *program, const char *host, const char *port);
 
 /* Puts fd in nonblocking mode: a call that would wait fails with EAGAIN
