@@ -267,6 +267,19 @@ ssize_t net_recv_exact(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
+long net_parse_number(const char *text, long min, long max)
+{
+    char *end;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1; /* strtol() would also take " 7", "+7" and "-7" */
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    if (errno != 0 || *end != '\0' || value < min || value > max)
+        return -1;
+    return value;
+}
+
 /* A blocking server spends its life inside accept() or recv(), and a flag set
  * by the handler would only be looked at after the call returns.  Ending the
  * process from the handler itself has no such gap, and it is clean: the kernel

@@ -66,6 +66,11 @@ ssize_t net_send_all(int fd, const void *buf, size_t len);
  * fewer if the peer closed the connection first, or -1 with errno set. */
 ssize_t net_recv_exact(int fd, void *buf, size_t len);
 
+/* Reads TEXT, an option's value on a command line, as a whole decimal
+ * number from min to max (min >= 0).  Returns it, or -1 if TEXT is anything
+ * else: empty, signed, with trailing characters, or out of range. */
+long net_parse_number(const char *text, long min, long max);
+
 /* Signal set-up for the blocking servers of chapters 01 and 02: SIGPIPE is
  * ignored, and SIGINT or SIGTERM end the process at once with status 0. */
 void net_exit_on_stop_signals(void);

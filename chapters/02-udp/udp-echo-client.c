@@ -38,17 +38,6 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-/* A whole decimal number in [min, max], or -1. */
-static long parse_number(const char *text, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
-        return -1;
-    return value;
-}
-
 static void parse_options(int argc, char **argv, struct options *opt, int *first_word)
 {
     int i = 1;
@@ -60,9 +49,9 @@ static void parse_options(int argc, char **argv, struct options *opt, int *first
     /* The options come first, each with its value as the next word. */
     while (i + 1 < argc && (strcmp(argv[i], "-t") == 0 || strcmp(argv[i], "-r") == 0)) {
         if (argv[i][1] == 't')
-            opt->timeout_ms = parse_number(argv[i + 1], 1, 3600000);
+            opt->timeout_ms = net_parse_number(argv[i + 1], 1, 3600000);
         else
-            opt->retries = parse_number(argv[i + 1], 0, 1000);
+            opt->retries = net_parse_number(argv[i + 1], 0, 1000);
         if (opt->timeout_ms < 0 || opt->retries < 0)
             usage(stderr, 2);
         i += 2;

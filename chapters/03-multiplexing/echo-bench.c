@@ -22,6 +22,8 @@
  * getsockopt(SO_ERROR) then tells whether it succeeded.
  */
 #define _GNU_SOURCE
+#include "net.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -96,10 +98,8 @@ static void die(const char *what)
 
 static long parse_count(const char *text, long max)
 {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > max)
+    long value = net_parse_number(text, 1, max);
+    if (value < 0)
         usage(stderr, 2);
     return value;
 }

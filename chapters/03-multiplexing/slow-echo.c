@@ -19,6 +19,7 @@
  * buffer (and a client that sends too many is no longer read: back-pressure).
  */
 #include "evloop.h"
+#include "net.h"
 #include "serve.h"
 
 #include <errno.h>
@@ -226,10 +227,8 @@ static const struct ev_handlers slow_echo = {
 
 static long parse_number(const char *text, long max)
 {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 0 || value > max) {
+    long value = net_parse_number(text, 0, max);
+    if (value < 0) {
         fputs(usage_text, stderr);
         exit(2);
     }

@@ -16,6 +16,7 @@
  * Exercise 3 of chapter 03: fill in the parts marked TODO.
  */
 #include "evloop.h"
+#include "net.h"
 #include "serve.h"
 
 #include <ctype.h>
@@ -214,10 +215,8 @@ static const struct ev_handlers slow_upper = {
 
 static long parse_number(const char *text, long max)
 {
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < 1 || value > max) {
+    long value = net_parse_number(text, 1, max);
+    if (value < 0) {
         fputs(usage_text, stderr);
         exit(2);
     }

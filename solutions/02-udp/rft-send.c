@@ -47,16 +47,6 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-static long parse_number(const char *text, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
-        return -1;
-    return value;
-}
-
 static int send_data(struct transfer *t, uint32_t seq)
 {
     unsigned char packet[RFT_MAX_PACKET];
@@ -186,7 +176,7 @@ int main(int argc, char **argv)
         usage(stdout, 0);
     while (i + 1 < argc && (strcmp(argv[i], "-w") == 0 || strcmp(argv[i], "-t") == 0)) {
         long *target = argv[i][1] == 'w' ? &t.window : &t.timeout_ms;
-        *target = parse_number(argv[i + 1], 1, 60000);
+        *target = net_parse_number(argv[i + 1], 1, 60000);
         if (*target < 0)
             usage(stderr, 2);
         i += 2;

@@ -44,16 +44,6 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-static long parse_number(const char *text, long min, long max)
-{
-    char *end;
-    errno = 0;
-    long value = strtol(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0' || value < min || value > max)
-        return -1;
-    return value;
-}
-
 static double now_ms(void)
 {
     struct timespec ts;
@@ -161,7 +151,7 @@ int main(int argc, char **argv)
         usage(stdout, 0);
     while (i + 1 < argc && (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "-W") == 0)) {
         long *target = argv[i][1] == 'c' ? &count : &wait_ms;
-        *target = parse_number(argv[i + 1], 1, 1000000);
+        *target = net_parse_number(argv[i + 1], 1, 1000000);
         if (*target < 0)
             usage(stderr, 2);
         i += 2;
