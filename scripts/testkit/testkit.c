@@ -638,6 +638,29 @@ void tk_assert_one_error_line(const struct tk_proc *p, const char *program, ...)
     va_end(ap);
 }
 
+void tk_assert_help(const char *path)
+{
+    struct tk_proc *p = tk_run(NULL, 0, 5000, path, "--help", NULL);
+    if (tk_exit_code(p) != 0)
+        KIT_FAIL("--help: expected exit status 0, got %d", tk_exit_code(p));
+    if (p->out_text == NULL || strncmp(p->out_text, "usage: ", 7) != 0)
+        KIT_FAIL("--help should print a usage text on stdout, got \"%s\"",
+                 p->out_text != NULL ? p->out_text : "");
+    if (p->err_len != 0)
+        KIT_FAIL("--help printed on stderr: %s", p->err_text);
+}
+
+void tk_assert_usage_error(const struct tk_proc *p)
+{
+    if (tk_exit_code(p) != 2)
+        KIT_FAIL("a wrong command line: expected exit status 2, got %d", tk_exit_code(p));
+    if (p->err_text == NULL || strstr(p->err_text, "usage: ") == NULL)
+        KIT_FAIL("a wrong command line should print the usage on stderr, got \"%s\"",
+                 p->err_text != NULL ? p->err_text : "");
+    if (p->out_len != 0)
+        KIT_FAIL("a wrong command line printed on stdout: %s", p->out_text);
+}
+
 /* ---- sockets -------------------------------------------------------------- */
 
 static int resolve_numeric(const char *host, int port, struct addrinfo **out)

@@ -140,6 +140,13 @@ int tk_exit_code(const struct tk_proc *p);
 void tk_assert_one_error_line(const struct tk_proc *p, const char *program, ...)
     __attribute__((sentinel));
 
+/* The command-line habits every program of the course shares: PATH --help
+ * prints a usage text beginning "usage: " on stdout, nothing on stderr, and
+ * exits 0; a wrong command line (p, already finished) exits 2 with the usage
+ * on stderr and nothing on stdout. */
+void tk_assert_help(const char *path);
+void tk_assert_usage_error(const struct tk_proc *p);
+
 /* ---- sockets -------------------------------------------------------------- */
 
 /* Connects a TCP socket to HOST and PORT (blocking, on loopback); fails the
@@ -235,6 +242,8 @@ void tk_at(const char *file, int line);
 #define tk_run(...) TK_SITE(tk_run(__VA_ARGS__))
 #define tk_exit_code(...) TK_SITE(tk_exit_code(__VA_ARGS__))
 #define tk_assert_one_error_line(...) TK_SITE(tk_assert_one_error_line(__VA_ARGS__))
+#define tk_assert_help(...) TK_SITE(tk_assert_help(__VA_ARGS__))
+#define tk_assert_usage_error(...) TK_SITE(tk_assert_usage_error(__VA_ARGS__))
 #define tk_connect(...) TK_SITE(tk_connect(__VA_ARGS__))
 #define tk_try_connect(...) TK_SITE(tk_try_connect(__VA_ARGS__))
 #define tk_listen(...) TK_SITE(tk_listen(__VA_ARGS__))

@@ -75,48 +75,29 @@ static void port_zero_gives_distinct_ports(void)
 
 /* ---- command line ------------------------------------------------------------ */
 
-static void assert_help(const char *program)
-{
-    struct tk_proc *p = tk_run(NULL, 0, WAIT_MS, tk_program(program), "--help", NULL);
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status of --help");
-    TK_ASSERT(p->out_text != NULL && strncmp(p->out_text, "usage: ", 7) == 0,
-              "--help should print a usage text on stdout, got \"%s\"",
-              p->out_text != NULL ? p->out_text : "");
-    TK_ASSERT(p->err_len == 0, "--help printed on stderr: %s", p->err_text);
-}
-
-static void assert_bad_usage(struct tk_proc *p)
-{
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 2, "exit status of a wrong command line");
-    TK_ASSERT(p->err_text != NULL && strstr(p->err_text, "usage: ") != NULL,
-              "a wrong command line should print the usage on stderr, got \"%s\"",
-              p->err_text != NULL ? p->err_text : "");
-    TK_ASSERT(p->out_len == 0, "a wrong command line printed on stdout: %s", p->out_text);
-}
-
 static void server_help(void)
 {
-    assert_help("echo-server");
+    tk_assert_help(tk_program("echo-server"));
 }
 
 static void server_bad_usage(void)
 {
     const char *server = tk_program("echo-server");
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, "127.0.0.1", "0", "extra", NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, "-x", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, "127.0.0.1", "0", "extra", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, "-x", NULL));
 }
 
 static void client_help(void)
 {
-    assert_help("echo-client");
+    tk_assert_help(tk_program("echo-client"));
 }
 
 static void client_bad_usage(void)
 {
     const char *client = tk_program("echo-client");
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, client, NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, client, "127.0.0.1", "7", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "127.0.0.1", "7", NULL));
 }
 
 /* ---- signals and errors ---------------------------------------------------- */

@@ -488,12 +488,11 @@ static void dead_server(void)
 
 static void help(void)
 {
+    tk_assert_help(tk_program("udp-relay"));
+    /* ...and the usage names the options. */
     struct tk_proc *p = tk_run(NULL, 0, WAIT_MS, tk_program("udp-relay"), "--help", NULL);
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status of --help");
-    TK_ASSERT(p->out_text != NULL && strncmp(p->out_text, "usage: ", 7) == 0 &&
-                  strstr(p->out_text, "-l PERCENT") != NULL,
-              "--help should print the usage on stdout, got \"%s\"", text_or_empty(p->out_text));
-    TK_ASSERT(p->err_len == 0, "--help printed on stderr: %s", p->err_text);
+    TK_ASSERT(strstr(p->out_text, "-l PERCENT") != NULL,
+              "--help should describe the options, got \"%s\"", p->out_text);
 }
 
 static void assert_bad_usage(const char *const args[])
@@ -506,11 +505,7 @@ static void assert_bad_usage(const char *const args[])
     argv[argc] = NULL;
     struct tk_proc *p = tk_startv(argv);
     tk_wait(p, WAIT_MS);
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 2, "exit status of a wrong command line");
-    TK_ASSERT(p->err_text != NULL && strstr(p->err_text, "usage: ") != NULL,
-              "a wrong command line should print the usage on stderr, got \"%s\"",
-              text_or_empty(p->err_text));
-    TK_ASSERT(p->out_len == 0, "a wrong command line printed on stdout: %s", p->out_text);
+    tk_assert_usage_error(p);
 }
 
 static void bad_usage(void)

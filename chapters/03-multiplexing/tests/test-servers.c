@@ -80,28 +80,14 @@ static void listening_line(void)
 
 static void help(void)
 {
-    struct tk_proc *p = tk_run(NULL, 0, WAIT_MS, server_path(), "--help", NULL);
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status of --help");
-    TK_ASSERT(p->out_text != NULL && strncmp(p->out_text, "usage: ", 7) == 0,
-              "--help should print a usage text on stdout, got \"%s\"",
-              p->out_text != NULL ? p->out_text : "");
-    TK_ASSERT(p->err_len == 0, "--help printed on stderr: %s", p->err_text);
-}
-
-static void assert_bad_usage(struct tk_proc *p)
-{
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 2, "exit status of a wrong command line");
-    TK_ASSERT(p->err_text != NULL && strstr(p->err_text, "usage: ") != NULL,
-              "a wrong command line should print the usage on stderr, got \"%s\"",
-              p->err_text != NULL ? p->err_text : "");
-    TK_ASSERT(p->out_len == 0, "a wrong command line printed on stdout: %s", p->out_text);
+    tk_assert_help(server_path());
 }
 
 static void bad_usage(void)
 {
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server_path(), NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server_path(), "127.0.0.1", "0", "x", NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server_path(), "-x", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server_path(), NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server_path(), "127.0.0.1", "0", "x", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server_path(), "-x", NULL));
 
     /* And a port that cannot be had: one error line, exit 1. */
     int port;

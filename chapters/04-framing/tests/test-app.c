@@ -31,47 +31,31 @@ static char *port_text(int port)
 
 /* ---- command lines and signals ------------------------------------------------ */
 
-static void assert_help(const char *program)
-{
-    struct tk_proc *p = tk_run(NULL, 0, WAIT_MS, tk_program(program), "--help", NULL);
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status of --help");
-    TK_ASSERT(p->out_text != NULL && strncmp(p->out_text, "usage: ", 7) == 0,
-              "--help should print the usage on stdout");
-}
-
-static void assert_bad_usage(struct tk_proc *p)
-{
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 2, "exit status of a wrong command line");
-    TK_ASSERT(p->err_text != NULL && strstr(p->err_text, "usage: ") != NULL,
-              "a wrong command line should print the usage on stderr");
-    TK_ASSERT(p->out_len == 0, "a wrong command line printed on stdout");
-}
-
 static void server_help(void)
 {
-    assert_help("app-server");
+    tk_assert_help(tk_program("app-server"));
 }
 
 static void server_bad_usage(void)
 {
     const char *server = tk_program("app-server");
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, "127.0.0.1", "0", "x", NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, "-x", "0", NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, server, "--max-content", "ten", "0", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, "127.0.0.1", "0", "x", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, "-x", "0", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, server, "--max-content", "ten", "0", NULL));
 }
 
 static void client_help(void)
 {
-    assert_help("app-client");
+    tk_assert_help(tk_program("app-client"));
 }
 
 static void client_bad_usage(void)
 {
     const char *client = tk_program("app-client");
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, client, NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, client, "127.0.0.1", "1", "search", NULL));
-    assert_bad_usage(tk_run(NULL, 0, WAIT_MS, client, "--binary", "127.0.0.1", "1", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "127.0.0.1", "1", "search", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "--binary", "127.0.0.1", "1", NULL));
 }
 
 static void listening_line(void)

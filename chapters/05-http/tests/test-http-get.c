@@ -517,12 +517,8 @@ static void ipv6(void)
 
 static void usage(void)
 {
-    struct tk_proc *p = GET("--help");
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "--help");
-    TK_ASSERT(strncmp(p->out_text, "usage: http-get", 15) == 0, "usage on stdout");
-    p = run(tk_program("http-get"), (const char *const[]){NULL});
-    TK_ASSERT_INT_EQ(tk_exit_code(p), 2, "no URL");
-    TK_ASSERT(strstr(p->err_text, "usage: ") != NULL, "usage on stderr");
+    tk_assert_help(tk_program("http-get"));
+    tk_assert_usage_error(run(tk_program("http-get"), (const char *const[]){NULL}));
     TK_ASSERT_INT_EQ(tk_exit_code(GET("-Q", "http://x/")), 2, "unknown option");
     TK_ASSERT_INT_EQ(tk_exit_code(GET("-m", "soon", "http://x/")), 2, "bad -m");
 }
