@@ -387,6 +387,31 @@ long net_parse_number(const char *text, long min, long max)
     return value;
 }
 
+void net_parse_server_args(int argc, char **argv, const char *usage_text,
+                           const char **host, const char **port)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage_text, stdout);
+        exit(0);
+    }
+    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+        fputs(usage_text, stderr);
+        exit(2);
+    }
+    *host = argc == 3 ? argv[1] : "127.0.0.1";
+    *port = argv[argc - 1];
+}
+
+/* sigaction() fails only for an invalid signal number or handler, which
+ * these are not, so its result is not checked here and below. */
+void net_ignore_sigpipe(void)
+{
+    struct sigaction ignore = {0};
+
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, NULL);
+}
+
 /* A blocking server spends its life inside accept() or recv(), and a flag set
  * by the handler would only be looked at after the call returns.  Ending the
  * process from the handler itself has no such gap, and it is clean: the kernel
@@ -399,15 +424,11 @@ static void exit_now(int signo)
     _exit(0);
 }
 
-/* sigaction() fails only for an invalid signal number or handler, which
- * these are not, so its result is not checked. */
 void net_exit_on_stop_signals(void)
 {
-    struct sigaction ignore = {0};
     struct sigaction stop = {0};
 
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
 
     stop.sa_handler = exit_now;
     sigemptyset(&stop.sa_mask);

@@ -94,6 +94,18 @@ ssize_t net_recv_exact(int fd, void *buf, size_t len);
  * else: empty, signed, with trailing characters, or out of range. */
 long net_parse_number(const char *text, long min, long max);
 
+/* The command line every server of the course shares, [HOST] PORT: reads
+ * it into *host (127.0.0.1 when only PORT is given) and *port.  Prints
+ * usage_text and exits: on stdout with status 0 for --help, on stderr with
+ * status 2 for a wrong command line.  usage_text starts with "usage: ". */
+void net_parse_server_args(int argc, char **argv, const char *usage_text,
+                           const char **host, const char **port);
+
+/* Ignores SIGPIPE, so that writing to a connection the peer has closed
+ * fails with EPIPE instead of killing the program.  Every program that
+ * writes to sockets calls it (or a set-up that does) first. */
+void net_ignore_sigpipe(void);
+
 /* Signal set-up for the blocking servers of chapters 01 and 02: SIGPIPE is
  * ignored, and SIGINT or SIGTERM end the process at once with status 0. */
 void net_exit_on_stop_signals(void);
