@@ -167,10 +167,11 @@ static void open_socket(struct ping *p)
         p->raw = true;
     }
     if (p->sock < 0 && (errno == EPERM || errno == EACCES)) {
-        fprintf(stderr, "%s: cannot open an ICMP socket: %s: allow this group ICMP "
-                        "datagram sockets (sysctl -w net.ipv4.ping_group_range=\"0 "
-                        "2147483647\") or give the program raw sockets (setcap "
-                        "cap_net_raw+ep icmp-ping)\n", PROGRAM, strerror(errno));
+        fprintf(stderr, "%s: cannot open an ICMP socket: %s: no ICMP datagram sockets "
+                        "for this group (net.ipv4.ping_group_range) and no CAP_NET_RAW "
+                        "for a raw socket; allow one: sysctl -w "
+                        "net.ipv4.ping_group_range=\"0 2147483647\", or setcap "
+                        "cap_net_raw+ep icmp-ping\n", PROGRAM, strerror(errno));
         exit(2);
     }
     if (p->sock < 0)
