@@ -110,4 +110,12 @@ void net_ignore_sigpipe(void);
  * ignored, and SIGINT or SIGTERM end the process at once with status 0. */
 void net_exit_on_stop_signals(void);
 
+/* ---- host names without a port (chapter 06) ---- */
+
+/* Resolves HOST alone (ICMP has no ports) to its first address of FAMILY
+ * (AF_INET, AF_INET6 or AF_UNSPEC), stored in out with its length in outlen.
+ * Returns 0, or -1 with "HOST: reason" in err. */
+int net_resolve_host(const char *host, int family, struct sockaddr_storage *out,
+                     socklen_t *outlen, char *err);
+
 #endif

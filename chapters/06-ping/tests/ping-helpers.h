@@ -1,0 +1,44 @@
+/* ping-helpers.h - what the tests of chapter 06 share: small networks of
+ * namespaces, running a program in one, and reading ping's output. */
+#ifndef PING_HELPERS_H
+#define PING_HELPERS_H
+
+#include "netns.h"
+#include "testkit.h"
+
+#define PING_WAIT_MS 20000
+
+/* Two hosts on one link: client 10.6.0.1/24, peer 10.6.0.2/24. */
+struct pair {
+    const char *client, *peer;
+};
+struct pair make_pair(void);
+
+/* client 10.6.1.2 -- 10.6.1.1 router 10.6.2.1 -- 10.6.2.2 far: the router
+ * forwards, so "far" is two hops away from the client. */
+struct routed {
+    const char *client, *router, *far;
+};
+struct routed make_routed(void);
+
+/* A program's output, split into lines (without their newlines). */
+struct lines {
+    char *line[512];
+    int count;
+};
+void split_lines(const char *text, struct lines *out);
+
+/* Replaces what changes from run to run (times; the identifier never
+ * shows) by "T", so that two runs, or two programs, can be compared. */
+void mask_times(char *line);
+
+/* Runs PROGRAM ARGS... (a NULL-terminated list) inside ns, to completion. */
+struct tk_proc *run_in(const char *ns, const char *program, ...)
+    __attribute__((sentinel));
+
+/* Starts the scripted responder (tests/icmp-responder.c) in ns, after
+ * turning off the kernel's own echo replies there; waits until it is ready. */
+struct tk_proc *start_responder(const char *ns, const char *action, ...)
+    __attribute__((sentinel));
+
+#endif
