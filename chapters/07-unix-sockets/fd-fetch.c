@@ -49,6 +49,8 @@ static int receive_reply(int broker, char *reply, int *file)
         if (errno == EMSGSIZE)
             fprintf(stderr, "fd-fetch: receiving the descriptor: ancillary data "
                             "truncated (MSG_CTRUNC)\n");
+        else if (errno == EBADMSG)
+            fprintf(stderr, "fd-fetch: receiving the descriptor: more than one came\n");
         else
             fprintf(stderr, "fd-fetch: receiving the reply: %s\n", strerror(errno));
         return -1;

@@ -25,7 +25,9 @@ static const char usage_text[] =
     "usage: uds-logd PATH\n"
     "Receives datagrams on the Unix socket PATH and prints each as a line.\n";
 
-#define MESSAGE_MAX 8192
+/* RFC 5424 section 6.1: a syslog receiver should take messages up to 2048
+ * octets; longer ones it may cut. */
+#define MESSAGE_MAX 2048
 
 /* Receives one datagram and prints it.  MSG_TRUNC makes recv() return the
  * datagram's real length even when the buffer was shorter. */

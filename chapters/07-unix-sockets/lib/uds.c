@@ -87,12 +87,18 @@ ssize_t uds_recv_fd(int sock, void *buf, size_t len, int *fd)
         errno = EMSGSIZE;
         return -1;
     }
+    /* CMSG_SPACE rounds up to the alignment of a header (8 bytes here), so
+     * the buffer for one int has room for two: a second descriptor arrives
+     * without MSG_CTRUNC and must be caught by its length. */
     struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
-    if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS &&
-        cmsg->cmsg_len == CMSG_LEN(sizeof(int)))
-        memcpy(fd, CMSG_DATA(cmsg), sizeof *fd);
-    else
+    if (cmsg == NULL || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
+        return n; /* no descriptor */
+    if (cmsg->cmsg_len != CMSG_LEN(sizeof(int))) {
         close_received(&msg);
+        errno = EBADMSG;
+        return -1;
+    }
+    memcpy(fd, CMSG_DATA(cmsg), sizeof *fd);
     return n;
 }
 

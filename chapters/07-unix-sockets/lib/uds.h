@@ -23,10 +23,12 @@ ssize_t uds_send_fd(int sock, const void *data, size_t len, int fd);
 /* Receives up to len bytes into buf and at most one descriptor into *fd
  * (-1 if the message carried none).  The descriptor arrives with
  * close-on-exec set.  Returns the number of bytes (0 when the peer has
- * closed), or -1 with errno set; errno EMSGSIZE means the ancillary data did
- * not fit (MSG_CTRUNC: the sender attached more than one descriptor, or
- * this process has no descriptor left), and whatever did arrive has been
- * closed. */
+ * closed), or -1 with errno set.  Two errors are special, and whatever
+ * descriptors did arrive with them have been closed:
+ *   EMSGSIZE  the ancillary data did not fit in the buffer (MSG_CTRUNC):
+ *             the sender attached several descriptors, or this process had
+ *             no descriptor number left for one;
+ *   EBADMSG   more than one descriptor came, though they fitted. */
 ssize_t uds_recv_fd(int sock, void *buf, size_t len, int *fd);
 
 /* Who is at the other end of a connected Unix socket: the process id, user
