@@ -39,37 +39,6 @@ static const char usage_text[] =
 #define NAME_MAX_LEN 255
 #define REQUEST_TIMEOUT_S 2
 
-/* Reads "NAME\n" into name (NAME_MAX_LEN + 1 bytes).  Returns 0, or -1
- * with a reason for the client in *why. */
-static int read_request(int client, char *name, const char **why)
-{
-    size_t got = 0;
-    for (;;) {
-        char c;
-        ssize_t n = recv(client, &c, 1, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n == 0)
-                *why = "no newline before the end";
-            else if (errno == EAGAIN || errno == EWOULDBLOCK)
-                *why = "request timed out"; /* SO_RCVTIMEO expired */
-            else
-                *why = strerror(errno);
-            return -1;
-        }
-        if (c == '\n')
-            break;
-        if (got == NAME_MAX_LEN) {
-            *why = "name too long";
-            return -1;
-        }
-        name[got++] = c;
-    }
-    name[got] = '\0';
-    return 0;
-}
-
 /* A bare name of a file in DIR: no "/", so no way out of DIR, and not "."
  * or "..". */
 static int acceptable_name(const char *name)
@@ -101,7 +70,7 @@ static void serve_client(int client, int dir)
     struct timeval limit = {REQUEST_TIMEOUT_S, 0};
     if (setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0)
         why = strerror(errno);
-    else if (read_request(client, name, &why) == 0 && !acceptable_name(name))
+    else if (uds_recv_line(client, name, sizeof name, &why) == 0 && !acceptable_name(name))
         why = "not a file name of this directory";
     int file = -1;
     if (why == NULL) {

@@ -134,3 +134,32 @@ int uds_accept_until_stopped(int listener, int stop_fd, int *stopped)
             return fd;
     }
 }
+
+int uds_recv_line(int sock, char *buf, size_t size, const char **why)
+{
+    size_t got = 0;
+    for (;;) {
+        char c;
+        ssize_t n = recv(sock, &c, 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0) {
+            *why = "no newline before the end";
+            return -1;
+        }
+        if (n < 0) {
+            *why = errno == EAGAIN || errno == EWOULDBLOCK ? "request timed out"
+                                                           : strerror(errno);
+            return -1;
+        }
+        if (c == '\n')
+            break;
+        if (got == size - 1) {
+            *why = "line too long";
+            return -1;
+        }
+        buf[got++] = c;
+    }
+    buf[got] = '\0';
+    return 0;
+}

@@ -37,6 +37,13 @@ ssize_t uds_recv_fd(int sock, void *buf, size_t len, int *fd);
  * SO_PEERCRED, Linux-specific.  Returns 0, or -1 with errno set. */
 int uds_peer_credentials(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
 
+/* Reads one request line of at most size - 1 bytes and its "\n", a byte
+ * at a time (so nothing after the newline is taken from the socket), into
+ * buf, NUL-terminated, without the newline.  Returns 0, or -1 with a reason
+ * fit for a reply in *why: "no newline before the end", "line too long",
+ * "request timed out" (SO_RCVTIMEO ran out), or strerror(errno). */
+int uds_recv_line(int sock, char *buf, size_t size, const char **why);
+
 /* For the blocking servers of the chapter, which serve one client at a time:
  * waits until a client connects to listener or stop_fd (chapter 03's
  * serve_stop_pipe()) turns readable.  Returns the new connection; -1 with
