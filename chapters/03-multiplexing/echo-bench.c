@@ -1,6 +1,7 @@
 /* echo-bench - many echo clients at once, in one thread; checks every byte.
  *
  *   echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] HOST PORT
+ *   echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] -u PATH
  *
  * Opens CONNS connections (default 10) to an echo server, then on each one
  * sends a message of SIZE bytes (default 64), waits for all of it to come
@@ -15,6 +16,9 @@
  * p50_us and p99_us are percentiles of the time from a message's first
  * byte sent to its last byte received.  Exits 1 if any byte came back wrong
  * or any connection failed, 2 on a wrong command line.
+ *
+ * With -u it connects to the stream Unix socket PATH ("@name": an abstract
+ * one) instead, so that chapter 07 runs the same load over both.
  *
  * It is the client side of the chapter: a readiness loop like the servers'
  * (epoll, so Linux-specific), with nonblocking connect(): connect() returns
@@ -39,14 +43,17 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 static const char usage_text[] =
     "usage: echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] HOST PORT\n"
+    "       echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] -u PATH\n"
     "Runs CONNS echo clients at once (default 10), each sending MESSAGES\n"
     "messages (default 1000) of SIZE bytes (default 64) and checking every\n"
-    "byte of every echo; prints one line of key=value results.\n";
+    "byte of every echo; prints one line of key=value results.  -u: to the\n"
+    "stream Unix socket PATH (\"@name\": abstract) instead of HOST PORT.\n";
 
 /* A run that makes no progress at all for this long has failed. */
 #define STALL_MS 10000
@@ -375,7 +382,28 @@ static uint32_t percentile(int p)
     return bench.latency_us[i];
 }
 
-static void parse_args(int argc, char **argv, const char **host, const char **port)
+/* The one address of a Unix socket, in the shape getaddrinfo() gives, so
+ * that the rest of the program does not care which family it talks to. */
+static struct addrinfo *unix_address(const char *path)
+{
+    static struct sockaddr_un addr;
+    static struct addrinfo ai;
+    char err[NET_ERR_LEN];
+    socklen_t len;
+
+    if (net_unix_address(path, &addr, &len, err) < 0) {
+        fprintf(stderr, "echo-bench: %s\n", err);
+        exit(1);
+    }
+    ai.ai_family = AF_UNIX;
+    ai.ai_socktype = SOCK_STREAM;
+    ai.ai_addr = (struct sockaddr *)&addr;
+    ai.ai_addrlen = len;
+    return &ai;
+}
+
+static void parse_args(int argc, char **argv, const char **host, const char **port,
+                       const char **unix_path)
 {
     bench.conns = 10;
     bench.messages = 1000;
@@ -384,26 +412,28 @@ static void parse_args(int argc, char **argv, const char **host, const char **po
         if (strcmp(argv[i], "--help") == 0)
             usage(stdout, 0);
     int opt;
-    while ((opt = getopt(argc, argv, "+c:n:s:")) != -1) {
+    *unix_path = NULL;
+    while ((opt = getopt(argc, argv, "+c:n:s:u:")) != -1) {
         switch (opt) {
         case 'c': bench.conns = parse_count(optarg, 1000000); break;
         case 'n': bench.messages = parse_count(optarg, 1000000000); break;
         case 's': bench.size = (size_t)parse_count(optarg, 64L << 20); break;
+        case 'u': *unix_path = optarg; break;
         default: usage(stderr, 2);
         }
     }
-    if (argc - optind != 2)
+    if (argc - optind != (*unix_path != NULL ? 0 : 2))
         usage(stderr, 2);
-    *host = argv[optind];
-    *port = argv[optind + 1];
+    *host = *unix_path != NULL ? NULL : argv[optind];
+    *port = *unix_path != NULL ? NULL : argv[optind + 1];
 }
 
 int main(int argc, char **argv)
 {
-    const char *host, *port;
+    const char *host, *port, *unix_path;
 
     opterr = 0; /* a wrong option prints the usage, not getopt's message */
-    parse_args(argc, argv, &host, &port);
+    parse_args(argc, argv, &host, &port, &unix_path);
     unsigned long long total = (unsigned long long)bench.conns * (unsigned long)bench.messages;
     if (total > 200000000ULL) {
         fprintf(stderr, "echo-bench: %ld x %ld messages is more than this tool "
@@ -411,7 +441,7 @@ int main(int argc, char **argv)
         return 2;
     }
     make_room_for(bench.conns);
-    struct addrinfo *ai = resolve(host, port);
+    struct addrinfo *ai = unix_path != NULL ? unix_address(unix_path) : resolve(host, port);
     make_pattern();
     bench.conn = calloc((size_t)bench.conns, sizeof *bench.conn);
     bench.latency_us = malloc(total * sizeof *bench.latency_us);
@@ -427,7 +457,8 @@ int main(int argc, char **argv)
         bench.conn[i].index = (unsigned)i;
         open_connection(ai, &bench.conn[i]);
     }
-    freeaddrinfo(ai);
+    if (unix_path == NULL)
+        freeaddrinfo(ai);
     if (!pump(true, &waiting))
         fail_stalled(CONNECTING, "connecting");
 
