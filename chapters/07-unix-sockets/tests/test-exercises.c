@@ -286,15 +286,15 @@ static void prefork_sigterm(void)
 }
 
 static const struct tk_case cases[] = {
-    {"own-credentials", logd_own_credentials},
-    {"several-senders", logd_several_senders},
-    {"other-user", logd_other_user},
-    {"owner-served", guard_owner_served},
-    {"others-refused", guard_others_refused},
-    {"other-user-served", guard_other_user_served},
-    {"workers-serve", prefork_workers_serve},
-    {"silent-client", prefork_silent_client},
-    {"sigterm", prefork_sigterm},
+    {"ex1.own-credentials", logd_own_credentials},
+    {"ex1.several-senders", logd_several_senders},
+    {"ex1.other-user", logd_other_user},
+    {"ex2.owner-served", guard_owner_served},
+    {"ex2.others-refused", guard_others_refused},
+    {"ex2.other-user-served", guard_other_user_served},
+    {"ex3.workers-serve", prefork_workers_serve},
+    {"ex3.silent-client", prefork_silent_client},
+    {"ex3.sigterm", prefork_sigterm},
     {NULL, NULL},
 };
 
