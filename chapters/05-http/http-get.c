@@ -328,6 +328,7 @@ static int receive_response(int fd, bool head_request, struct reply *r)
 {
     static struct http_parser p;
     static char buf[256 * 1024];
+    http_parser_free(&p); /* the buffers of a response before a redirect */
     http_parser_init(&p, HTTP_RESPONSE);
     if (head_request)
         http_parser_no_body(&p);
@@ -507,6 +508,11 @@ int main(int argc, char **argv)
         case HTTP_URL_UNSUPPORTED:
             return fail(EXIT_UNSUPPORTED, "unsupported protocol: %s", current);
         }
+        /* The library knows ws:// too (chapter 08's client); this program
+         * speaks plain HTTP only. */
+        if (url.scheme != HTTP_SCHEME_HTTP)
+            return fail(EXIT_UNSUPPORTED, "unsupported protocol: %s (%s:// is WebSocket)",
+                        current, http_scheme_name(url.scheme));
         struct reply r = {0};
         int code = exchange(&url, method, body, &r);
         if (code != EXIT_DONE || r.location[0] == '\0')

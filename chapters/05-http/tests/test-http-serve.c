@@ -482,7 +482,65 @@ static void log_lines(void)
               line ? line : "(none)");
 }
 
+/* The Location of a redirect is built from the client's text: it must not
+ * send the browser to another host ("//evil.com/" is a network-path
+ * reference), nor put the slash after a fragment. */
+static void location_safe(void)
+{
+    struct tk_proc *s = start_serving("10");
+    char p[1024];
+    make_path(p, sizeof p, root, "evil.com");
+    TK_ASSERT(mkdir(p, 0755) == 0, "mkdir evil.com");
+    struct response r = fetch(s->port, "GET", "//evil.com");
+    TK_ASSERT_INT_EQ(r.status, 301, "a directory without its slash");
+    TK_ASSERT_STR_EQ(header_of(&r, "Location"), "/evil.com/", "one leading slash");
+    r = fetch(s->port, "GET", "///evil.com?q=1");
+    TK_ASSERT_STR_EQ(header_of(&r, "Location"), "/evil.com/?q=1", "three leading slashes");
+    r = fetch(s->port, "GET", "/sub#frag");
+    TK_ASSERT_INT_EQ(r.status, 301, "a directory with a fragment");
+    TK_ASSERT_STR_EQ(header_of(&r, "Location"), "/sub/", "the slash before the fragment");
+    r = fetch(s->port, "GET", "/list?x=1#frag");
+    TK_ASSERT_STR_EQ(header_of(&r, "Location"), "/list/?x=1", "query kept, fragment dropped");
+}
+
+/* An index.html that is a FIFO: open() without O_NONBLOCK would wait for a
+ * writer, with the whole server.  The directory's listing is served
+ * instead, and so is everybody else. */
+static void fifo_index(void)
+{
+    struct tk_proc *s = start_serving("10");
+    char p[1024];
+    make_path(p, sizeof p, root, "list/index.html");
+    TK_ASSERT(mkfifo(p, 0644) == 0, "mkfifo");
+    long long start = tk_now_ms();
+    struct response r = fetch(s->port, "GET", "/list/");
+    TK_ASSERT_INT_EQ(r.status, 200, "the listing");
+    TK_ASSERT(r.body != NULL && strstr(r.body, "b.txt") != NULL, "a listing, not the FIFO");
+    r = fetch(s->port, "GET", "/list/index.html");
+    TK_ASSERT_INT_EQ(r.status, 403, "the FIFO itself");
+    r = fetch(s->port, "GET", "/hello.txt");
+    TK_ASSERT_INT_EQ(r.status, 200, "another file");
+    TK_ASSERT(tk_now_ms() - start < 3000, "the server stalled on the FIFO");
+}
+
+/* RFC 9112 section 6.1: an HTTP/1.0 request with Transfer-Encoding is read,
+ * answered, and its connection closed, whatever Connection says. */
+static void http10_chunked_closes(void)
+{
+    struct tk_proc *s = start_serving("10");
+    int fd = tk_connect("127.0.0.1", s->port);
+    send_text(fd, "GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    struct response r = read_response(fd, false);
+    TK_ASSERT_INT_EQ(r.status, 200, "answered");
+    TK_ASSERT(tk_recv_eof(fd, 5000), "the connection should close after the answer");
+    close(fd);
+}
+
 static const struct tk_case cases[] = {
+    {"serve.location-safe", location_safe},
+    {"serve.fifo-index", fifo_index},
+    {"serve.http10-chunked-closes", http10_chunked_closes},
     {"serve.listening-and-signals", listening_and_signals},
     {"serve.usage", usage},
     {"serve.files", files},
