@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,38 @@ struct routed make_routed(void)
     tk_netns_sysctl(net.router, "net/ipv4/ip_forward", "1");
     tk_netns_route(net.client, "10.6.2.0/24", "10.6.1.1");
     tk_netns_route(net.far, "10.6.1.0/24", "10.6.2.1");
+    return net;
+}
+
+struct chain make_chain(int routers)
+{
+    struct chain net = {.routers = routers};
+    char left[32], right[32], gateway[32], subnet[32];
+
+    for (int i = 0; i <= routers + 1; i++) {
+        net.node[i] = tk_netns_new();
+        tk_netns_sysctl(net.node[i], "net/ipv4/icmp_ratelimit", "0");
+    }
+    for (int i = 1; i <= routers + 1; i++) {
+        snprintf(left, sizeof left, "10.6.%d.1/24", i);
+        snprintf(right, sizeof right, "10.6.%d.2/24", i);
+        tk_netns_link(net.node[i - 1], left, net.node[i], right);
+    }
+    tk_ip("-n", net.node[0], "route", "add", "default", "via", "10.6.1.2", NULL);
+    for (int i = 1; i <= routers + 1; i++) {
+        if (i <= routers)
+            tk_netns_sysctl(net.node[i], "net/ipv4/ip_forward", "1");
+        if (i < routers) {
+            snprintf(gateway, sizeof gateway, "10.6.%d.2", i + 1);
+            tk_ip("-n", net.node[i], "route", "add", "default", "via", gateway, NULL);
+        }
+        /* The way back to every link behind. */
+        snprintf(gateway, sizeof gateway, "10.6.%d.1", i);
+        for (int j = 1; j < i; j++) {
+            snprintf(subnet, sizeof subnet, "10.6.%d.0/24", j);
+            tk_netns_route(net.node[i], subnet, gateway);
+        }
+    }
     return net;
 }
 

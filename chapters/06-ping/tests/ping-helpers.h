@@ -21,6 +21,18 @@ struct routed {
 };
 struct routed make_routed(void);
 
+/* A chain: client, ROUTERS routers, far host.  Link i (1 to routers + 1)
+ * is 10.6.i.0/24, with 10.6.i.1 on its left end and 10.6.i.2 on its right:
+ * the client is 10.6.1.1, router i answers from 10.6.i.2 (its side facing
+ * the client), and the far host is 10.6.(routers+1).2.  The last router
+ * knows no default route, so an address beyond the chain is "network
+ * unreachable" there.  No node rate-limits its ICMP errors. */
+struct chain {
+    const char *node[10]; /* [0] the client, [routers + 1] the far host */
+    int routers;
+};
+struct chain make_chain(int routers);
+
 /* A program's output, split into lines (without their newlines). */
 struct lines {
     char *line[512];
