@@ -87,20 +87,20 @@ static long long now_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Task 1: each probe leaves with the TTL of its hop. */
+/* Task 2: each probe leaves with the TTL of its hop. */
 static void set_ttl(int sock, int ttl)
 {
-    /* TODO (task 1): set the socket's IP_TTL option to ttl (a failure
+    /* TODO (task 2): set the socket's IP_TTL option to ttl (a failure
      * ends the program with an error line). */
     (void)sock;
     (void)ttl;
 }
 
-/* Task 2: what a message says about probe SEQ (identifier ID) to TARGET. */
+/* Task 3: what a message says about probe SEQ (identifier ID) to TARGET. */
 static enum answer classify(const struct icmp_message *msg, uint16_t id, uint16_t seq,
                             struct in_addr target)
 {
-    /* TODO (task 2): an echo reply to this very probe comes from the
+    /* TODO (task 3): an echo reply to this very probe comes from the
      * destination; a time-exceeded error that quotes this probe, from a
      * router on the way; an unreachable error that quotes it, from where
      * the path ends.  Everything else is not an answer to this probe. */
@@ -111,10 +111,10 @@ static enum answer classify(const struct icmp_message *msg, uint16_t id, uint16_
     return NO_ANSWER;
 }
 
-/* Task 3: traceroute's marks after the time of an "unreachable" answer. */
+/* Task 4: traceroute's marks after the time of an "unreachable" answer. */
 static void print_unreachable_mark(uint8_t code)
 {
-    /* TODO (task 3): print " !N", " !H", ... as traceroute does. */
+    /* TODO (task 4): print " !N", " !H", ... as traceroute does. */
     (void)code;
 }
 

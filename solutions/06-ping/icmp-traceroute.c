@@ -87,7 +87,7 @@ static long long now_us(void)
     return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* Task 1: each probe leaves with the TTL of its hop. */
+/* Task 2: each probe leaves with the TTL of its hop. */
 static void set_ttl(int sock, int ttl)
 {
     if (setsockopt(sock, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl) < 0) {
@@ -96,7 +96,7 @@ static void set_ttl(int sock, int ttl)
     }
 }
 
-/* Task 2: what a message says about probe SEQ (identifier ID) to TARGET.
+/* Task 3: what a message says about probe SEQ (identifier ID) to TARGET.
  * An echo reply with our identifier and sequence number comes from the
  * destination; an error that quotes our probe comes from a router on the
  * way (time exceeded) or from where the path ends (unreachable).  Anything
@@ -117,7 +117,7 @@ static enum answer classify(const struct icmp_message *msg, uint16_t id, uint16_
     return NO_ANSWER;
 }
 
-/* Task 3: traceroute's marks after the time of an "unreachable" answer. */
+/* Task 4: traceroute's marks after the time of an "unreachable" answer. */
 static void print_unreachable_mark(uint8_t code)
 {
     switch (code) {
