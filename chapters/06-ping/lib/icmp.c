@@ -108,6 +108,21 @@ static int parse_quoted_echo(const uint8_t *quote, size_t len, struct icmp_messa
     return 0;
 }
 
+int icmp_read_echo(const uint8_t *message, size_t len, struct icmp_message *msg)
+{
+    if (len < ICMP_HEADER_LEN)
+        return -1;
+    msg->type = message[0];
+    msg->code = message[1];
+    msg->len = len;
+    msg->id = get16(message + 4);
+    msg->seq = get16(message + 6);
+    msg->has_stamp = len >= ICMP_HEADER_LEN + ICMP_STAMP_LEN;
+    if (msg->has_stamp)
+        msg->sent_ns = (int64_t)(get64(message + 8) * 1000000000 + get64(message + 16));
+    return 0;
+}
+
 int icmp_parse(const uint8_t *packet, size_t len, bool with_ip_header,
                struct icmp_message *msg)
 {
@@ -131,13 +146,7 @@ int icmp_parse(const uint8_t *packet, size_t len, bool with_ip_header,
     switch (msg->type) {
     case ICMP_TYPE_ECHO_REPLY:
     case ICMP_TYPE_ECHO_REQUEST:
-        msg->id = get16(packet + 4);
-        msg->seq = get16(packet + 6);
-        if (len >= ICMP_HEADER_LEN + ICMP_STAMP_LEN) {
-            msg->has_stamp = true;
-            msg->sent_ns = (int64_t)(get64(packet + 8) * 1000000000 + get64(packet + 16));
-        }
-        return 0;
+        return icmp_read_echo(packet, len, msg);
     case ICMP_TYPE_UNREACHABLE:
     case ICMP_TYPE_TIME_EXCEEDED:
         msg->next_hop_mtu = get16(packet + 6); /* RFC 1191 */

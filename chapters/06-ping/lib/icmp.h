@@ -60,6 +60,13 @@ struct icmp_message {
 int icmp_parse(const uint8_t *packet, size_t len, bool with_ip_header,
                struct icmp_message *msg);
 
+/* Reads the fields every echo message has, whatever its type: type, code,
+ * identifier, sequence and, when the data holds one, the send time.  The
+ * checksum is not looked at.  ICMPv6 echo messages (RFC 4443, section 4)
+ * have the same layout, so this serves them too.  Returns -1 if len is
+ * shorter than the 8-byte header. */
+int icmp_read_echo(const uint8_t *message, size_t len, struct icmp_message *msg);
+
 /* The words iputils ping prints for an error, e.g. "Destination Host
  * Unreachable" or "Time to live exceeded", written into out (64 bytes). */
 const char *icmp_error_text(uint8_t type, uint8_t code, uint32_t mtu, char *out,
