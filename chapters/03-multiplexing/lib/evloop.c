@@ -804,6 +804,11 @@ void ev_close_now(struct ev_conn *c)
     kill_conn(c);
 }
 
+void ev_set_handlers(struct ev_conn *c, const struct ev_handlers *h)
+{
+    c->h = h;
+}
+
 void ev_set_timer(struct ev_conn *c, long ms)
 {
     if (c->dead)
