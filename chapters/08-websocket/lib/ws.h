@@ -165,7 +165,7 @@ int ws_send_fragmented(struct ws *ws, enum ws_opcode opcode, const void *data,
 int ws_ping(struct ws *ws, const void *data, size_t len);
 
 /* Starts the closing handshake (§7.1.2): sends a close frame with code
- * (1000-4999, not one of the reserved codes) and reason (UTF-8, at most 123
+ * (one that ws_close_code_valid accepts; another becomes 1011) and reason (UTF-8, at most 123
  * bytes, may be NULL), then waits up to close_timeout_ms for the peer's.
  * Nothing more can be sent.  Calling it again does nothing. */
 void ws_close(struct ws *ws, int code, const char *reason);
@@ -194,8 +194,8 @@ bool ws_closed_cleanly(const struct ws *ws);
 struct ev_conn *ws_conn(const struct ws *ws);
 struct ev_loop *ws_loop(const struct ws *ws);
 
-/* True if code may appear in a close frame (§7.4): 1000-1003, 1007-1011,
- * 3000-4999. */
+/* True if code may appear in a close frame (§7.4 and the IANA registry):
+ * 1000-1003, 1007-1014, 3000-4999. */
 bool ws_close_code_valid(int code);
 
 #endif
