@@ -3,14 +3,18 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Fills err with "what failed: reason", the course's error convention. */
@@ -221,6 +225,109 @@ int net_listen_or_exit(const char *program, const char *host, const char *port,
     if (net_announce_listening(fd) < 0) {
         fprintf(stderr, "%s: announcing the address: %s\n", program, strerror(errno));
         exit(1);
+    }
+    return fd;
+}
+
+int net_set_nonblocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0)
+        return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+/* The descriptor kept in reserve for net_accept(), -1 while none is open. */
+static int spare_fd = -1;
+
+static void open_spare(void)
+{
+    if (spare_fd < 0)
+        spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static int accept_once(int listener)
+{
+    int fd;
+    do
+        fd = accept(listener, NULL, NULL);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+/* True if a connection is waiting on the listener, or arrives within
+ * timeout_ms (-1: no limit). */
+static bool connection_waiting(int listener, int timeout_ms)
+{
+    struct pollfd p = {.fd = listener, .events = POLLIN};
+    int n;
+    do
+        n = poll(&p, 1, timeout_ms);
+    while (n < 0 && errno == EINTR);
+    return n > 0 && (p.revents & POLLIN);
+}
+
+static bool is_blocking(int fd)
+{
+    int flags = fcntl(fd, F_GETFL);
+    return flags >= 0 && !(flags & O_NONBLOCK);
+}
+
+/* Out of descriptors: the connection at the head of the queue stays there,
+ * and the listener stays readable, so a loop that only retried would spin
+ * at full speed doing nothing.  Take it and let it go instead.
+ *
+ * Linux checks for a free descriptor before it looks at the queue, so
+ * accept() fails with EMFILE even when nobody is waiting.  Then there is
+ * nobody to shed: a nonblocking caller waits for readiness as usual, and
+ * a blocking one is made to wait here until a client comes (as accept()
+ * would have), instead of spinning.  A blocking accept() must not be
+ * called with the reserve given up: it would wait for the next client and
+ * shed that one, who may come when there is room again. */
+static void shed_one_connection(int listener)
+{
+    if (spare_fd < 0) {
+        /* No reserve to give up: wait a little rather than spin. */
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        open_spare();
+        return;
+    }
+    bool waiting = connection_waiting(listener, 0);
+    if (waiting) {
+        close(spare_fd);
+        spare_fd = -1;
+        int fd = accept_once(listener);
+        if (fd >= 0)
+            close(fd);
+        open_spare();
+    } else if (is_blocking(listener)) {
+        connection_waiting(listener, -1);
+    }
+}
+
+int net_accept(int listener, int nonblocking)
+{
+    open_spare();
+    int fd = accept_once(listener);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) {
+            shed_one_connection(listener);
+            errno = EMFILE;
+        }
+        return -1;
+    }
+    /* Every server here sends each reply as soon as it has it, whole.
+     * Nagle's algorithm would hold back a small last piece until the
+     * previous one is acknowledged, and the receiver delays that
+     * acknowledgement: 40 ms lost on every large message. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (nonblocking && net_set_nonblocking(fd) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
     }
     return fd;
 }

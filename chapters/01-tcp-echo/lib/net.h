@@ -58,6 +58,29 @@ int net_announce_listening(int fd);
 int net_listen_or_exit(const char *program, const char *host, const char *port,
                        int socktype);
 
+/* Puts fd in nonblocking mode: a call that would wait fails with EAGAIN
+ * instead.  Returns 0, or -1 with errno set. */
+int net_set_nonblocking(int fd);
+
+/* accept() for a server that must survive running out of descriptors.
+ *
+ * Returns the new connection, nonblocking if nonblocking is true and with
+ * TCP_NODELAY set (replies go out at once, see net.c), or -1 with errno
+ * set.  The errors a caller sees:
+ *   EAGAIN        nothing is waiting (only on a nonblocking listener);
+ *   EMFILE        the process had no descriptor left.  The first connection
+ *                 waiting in the queue has been accepted and closed at once
+ *                 (its client sees the connection end), so that the queue
+ *                 drains instead of staying readable forever;
+ *   anything else a failure of that one connection (ECONNABORTED...):
+ *                 go on serving.
+ * The trick: one descriptor (of /dev/null) is kept open in reserve; when
+ * accept() fails with EMFILE it is closed, which makes room for one accept(),
+ * and opened again afterwards.  That accept() never waits, even on a
+ * blocking listener: if the client that was waiting has gone, nothing is
+ * shed, and the next client is served normally. */
+int net_accept(int listener, int nonblocking);
+
 /* Sends all LEN bytes, looping over partial sends.  Returns LEN, or -1 with
  * errno set (EPIPE rather than a SIGPIPE when the peer has gone). */
 ssize_t net_send_all(int fd, const void *buf, size_t len);
