@@ -1185,11 +1185,6 @@ void ev_close_now(struct ev_conn *c)
     kill_conn(c, EV_CLOSED_HERE, 0);
 }
 
-void ev_set_handlers(struct ev_conn *c, const struct ev_handlers *h)
-{
-    c->h = h;
-}
-
 void ev_set_timer(struct ev_conn *c, long ms)
 {
     if (c->dead)

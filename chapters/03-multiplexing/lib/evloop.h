@@ -265,11 +265,6 @@ const char *ev_close_reason_text(const struct ev_conn *c);
 #define EV_OUTPUT_LIMIT (256 * 1024)
 void ev_set_limits(struct ev_conn *c, size_t input_limit, size_t output_limit);
 
-/* Serves the connection with other handlers from now on: a protocol that
- * changes mid-stream (HTTP upgraded to WebSocket) hands the connection to
- * its next handler.  on_open of the new table is not called. */
-void ev_set_handlers(struct ev_conn *c, const struct ev_handlers *h);
-
 /* The handler's own per-connection state, and the server pointer given to
  * ev_listen() or ev_add(). */
 void ev_set_data(struct ev_conn *c, void *data);
