@@ -20,7 +20,7 @@ struct answer {
     struct json_writer w;
     char *text;
     int code;
-    char message[JSON_ERR_LEN];
+    char message[JSON_ERR_LEN + 64];
 };
 
 static void fail(struct answer *a, int code, const char *fmt, const char *id)

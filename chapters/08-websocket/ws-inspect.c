@@ -12,8 +12,8 @@
  * previous one has been answered: the same requests, for comparison.
  *
  * Prints the widgets' properties on stdout as a JSON array, in the
- * document's order (whatever order the replies came in), then on stderr
- * one line of key=value figures:
+ * document's order (whatever order the replies came in), once all of them
+ * have come; then on stderr one line of key=value figures:
  *
  *   sent=9 answered=9 out_of_order=3 timed_out=0 failed=0 p50_ms=31.9
  *   p99_ms=58.2 elapsed_ms=121.4
@@ -396,11 +396,11 @@ int main(int argc, char **argv)
         perror("ws-inspect: event loop");
         app.failed = true;
     }
-    if (app.rpc) {
-        print_results();
-        print_summary();
-    }
     bool complete = !app.failed && app.rpc && app.inspected == app.containers;
+    if (complete)
+        print_results();
+    if (app.rpc)
+        print_summary();
     ev_loop_free(app.loop);
     for (size_t i = 0; i < app.containers; i++)
         free(app.properties[i]);

@@ -92,9 +92,23 @@ static char *open_tab(int devtools_port, const char *url)
              "PUT /json/new?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
              url, devtools_port);
     tk_send(fd, request, strlen(request), 5000);
+    /* The DevTools server keeps the connection open: read the head, then
+     * the Content-Length bytes of the body. */
     static char answer[65536];
-    size_t n = tk_recv(fd, answer, sizeof answer - 1, PAGE_TIMEOUT_MS);
-    answer[n] = '\0';
+    size_t got = 0;
+    while (got < 4 || memcmp(answer + got - 4, "\r\n\r\n", 4) != 0) {
+        TK_ASSERT(got < sizeof answer / 2, "an answer head too long");
+        TK_ASSERT(tk_recv(fd, answer + got, 1, PAGE_TIMEOUT_MS) == 1,
+                  "the DevTools server closed the connection");
+        got++;
+    }
+    answer[got] = '\0';
+    const char *length = strstr(answer, "Content-Length:");
+    TK_ASSERT(length != NULL, "no Content-Length in: %s", answer);
+    size_t body = strtoul(length + strlen("Content-Length:"), NULL, 10);
+    TK_ASSERT(body < sizeof answer / 2, "a body of %zu bytes", body);
+    got = tk_recv(fd, answer, body, PAGE_TIMEOUT_MS);
+    answer[got] = '\0';
     close(fd);
     const char *key = "\"webSocketDebuggerUrl\": \"";
     char *start = strstr(answer, key);
