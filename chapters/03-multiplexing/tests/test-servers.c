@@ -316,6 +316,37 @@ static void emfile(void)
     }
 }
 
+/* Once the clients that used up its descriptors have gone, the very first
+ * newcomer is served.  A blocking server whose shedding called accept()
+ * with its reserve descriptor given up waited there for the next client
+ * and closed it at once, though there was room again. */
+static void emfile_then_served(void)
+{
+    set_fd_limit(48);
+    struct tk_proc *server = start_server();
+    set_fd_limit(1024);
+
+    int fds[80];
+    for (int i = 0; i < 80; i++)
+        fds[i] = tk_connect("127.0.0.1", server->port);
+    echo_check(fds[0], "first", 5, WAIT_MS);
+    /* Let the server shed what it cannot hold, until its queue is empty. */
+    tk_sleep_ms(500);
+    for (int i = 0; i < 80; i++)
+        close(fds[i]);
+    wait_for_fd_count(server->pid, 12, "after every client has gone");
+
+    int fd = tk_connect("127.0.0.1", server->port);
+    char reply[5];
+    bool ended;
+    tk_send(fd, "again", 5, WAIT_MS);
+    size_t got = recv_until_end(fd, reply, 5, WAIT_MS, &ended);
+    TK_ASSERT(got == 5, "the first client after the others had gone got %zu bytes%s", got,
+              ended ? " and the end of the stream: it was shed" : "");
+    TK_ASSERT_BYTES_EQ(reply, got, "again", 5, "its echo");
+    close(fd);
+}
+
 /* echo-select: a descriptor at or above FD_SETSIZE cannot go in an fd_set;
  * such clients are turned away, the others served, and nothing corrupted. */
 static void beyond_fd_setsize(void)
@@ -363,7 +394,8 @@ static void beyond_fd_setsize(void)
     {#s ".bad-usage", bad_usage}, {#s ".sigint", sigint_exits_0},             \
     {#s ".sigterm", sigterm_exits_0}, {#s ".crowd", crowd},                    \
     {#s ".silent-client", silent_client}, {#s ".hog", hog},                    \
-    {#s ".resets", resets}, {#s ".emfile", emfile}
+    {#s ".resets", resets}, {#s ".emfile", emfile},                           \
+    {#s ".emfile-then-served", emfile_then_served}
 
 static const struct tk_case cases[] = {
     COMMON(fork),

@@ -362,9 +362,9 @@ static int on_frame_end(struct ws *ws)
         return fail(ws, WS_CLOSE_INVALID_DATA, "text message ends inside a character");
     unsigned opcode = ws->message_opcode;
     ws->message_opcode = 0;
-    /* After this side's close frame, data is read but not delivered (§7.1.2
-     * lets the peer send until it sees ours). */
-    if (ws->state == WS_OPEN)
+    /* After this side's close frame the peer may still send until it sees
+     * ours (§7.1.2): those messages are delivered too. */
+    if (ws->state == WS_OPEN || ws->state == WS_CLOSING)
         ws->h->on_message(ws, (enum ws_opcode)opcode, ws->message ? ws->message : "",
                           ws->message_len);
     if (ws->message_cap > KEEP_BUFFER) {
