@@ -1156,6 +1156,22 @@ void ev_consume(struct ev_conn *c, size_t n)
     mark_dirty(c); /* reading may resume if the input was full */
 }
 
+size_t ev_line(struct ev_conn *c, size_t max, bool *too_long)
+{
+    size_t len;
+    const char *data = ev_input(c, &len);
+    size_t look = len < max ? len : max;
+    const char *newline = memchr(data, '\n', look);
+    *too_long = false;
+    if (newline != NULL)
+        return (size_t)(newline - data) + 1;
+    if (max > 0 && len >= max) {
+        *too_long = true;
+        return max;
+    }
+    return 0;
+}
+
 int ev_write(struct ev_conn *c, const void *data, size_t len)
 {
     if (c->dead || c->closing || len == 0)

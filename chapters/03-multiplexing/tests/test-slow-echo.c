@@ -3,9 +3,11 @@
 #include "helpers.h"
 #include "testkit.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,7 +79,39 @@ static void sigterm_with_work_pending(void)
     close(fd);
 }
 
+/* A client that sends its lines and half-closes (chapter 01's shutdown)
+ * still gets every answer, then the end of the stream. */
+static void half_close_answered(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "2", "-d", "50",
+                                             "127.0.0.1", "0", NULL);
+    int fd = tk_connect("127.0.0.1", server->port);
+    tk_send(fd, "one\ntwo\nthree\n", 14, WAIT_MS);
+    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+    char reply[32];
+    size_t got = tk_recv(fd, reply, sizeof reply, WAIT_MS);
+    TK_ASSERT_BYTES_EQ(reply, got, "one\ntwo\nthree\n", 14,
+                       "the answers to lines sent before a half-close");
+    close(fd);
+}
+
+/* -w 0 does the work on the loop's thread: the same rule holds. */
+static void half_close_answered_without_workers(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "0", "-d", "10",
+                                             "127.0.0.1", "0", NULL);
+    int fd = tk_connect("127.0.0.1", server->port);
+    tk_send(fd, "a\nb\n", 4, WAIT_MS);
+    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+    char reply[16];
+    size_t got = tk_recv(fd, reply, sizeof reply, WAIT_MS);
+    TK_ASSERT_BYTES_EQ(reply, got, "a\nb\n", 4, "the answers");
+    close(fd);
+}
+
 static const struct tk_case cases[] = {
+    {"slow-echo.half-close-answered", half_close_answered},
+    {"slow-echo.half-close-answered-without-workers", half_close_answered_without_workers},
     {"slow-echo.stalls-without-workers", stalls_without_workers},
     {"slow-echo.workers-in-parallel", workers_in_parallel},
     {"slow-echo.keeps-order", keeps_order},
