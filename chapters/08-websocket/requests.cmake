@@ -1,0 +1,55 @@
+# Chapter 08, second part: requests with ids over one WebSocket connection,
+# the document inspector that ws-server serves at /inspect, its client, and
+# the chat page in a real browser.  Included by CMakeLists.txt.
+
+# The request/reply layer: requests and replies matched by id, on top of the
+# WebSocket library and chapter 04's JSON.
+add_library(rpc STATIC lib/rpc.c)
+target_include_directories(rpc PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+target_link_libraries(rpc PUBLIC ws json)
+
+# The demo service, linked into ws-server.
+add_library(inspect STATIC inspect-service.c inspect-documents.c)
+target_include_directories(inspect PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(inspect PUBLIC rpc)
+if(TARGET ws-server)
+    target_link_libraries(ws-server PRIVATE inspect)
+endif()
+
+course_program(ws-inspect SOURCES ws-inspect.c LIBS rpc net)
+
+# ---- tests ------------------------------------------------------------------
+course_test_driver(test-ch08-rpc SOURCES tests/test-rpc.c)
+target_link_libraries(test-ch08-rpc PRIVATE rpc)
+set(rpc_cases
+    rpc.out-of-order-under-load rpc.deadlines rpc.duplicate-and-unknown-ids
+    rpc.stray-reasons rpc.notifications-and-garbage rpc.connection-drops
+    rpc.cancel rpc.params-must-be-object rpc.parse-requests rpc.write-replies
+    rpc.inspect-lost-connection rpc.inspect-timeout)
+if(TARGET ws-server)
+    list(APPEND rpc_cases rpc.inspect-under-load)
+    course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
+        PROGRAMS ws-server ws-inspect CASES ${rpc_cases})
+else()
+    course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
+        PROGRAMS ws-inspect CASES ${rpc_cases})
+endif()
+
+if(TARGET ws-server AND TARGET ws-client)
+    course_test_driver(test-ch08-inspect SOURCES tests/test-inspect.c)
+    # The outside client is a Python script, run where python3-websockets is.
+    target_compile_definitions(test-ch08-inspect PRIVATE
+        OUTSIDE_INSPECT_CLIENT="${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect-client.py")
+    course_test(DRIVER test-ch08-inspect KIND lesson TIMEOUT 60
+        PROGRAMS ws-server ws-client ws-inspect
+        CASES inspect.help inspect.bad-usage inspect.document-1
+              inspect.document-1-sequential inspect.replies-out-of-order
+              inspect.document-2 inspect.document-without-widgets
+              inspect.unknown-document inspect.refused inspect.service-errors
+              inspect.slow-consumer inspect.python-client)
+
+    course_test_driver(test-ch08-browser SOURCES tests/test-browser.c)
+    course_test(DRIVER test-ch08-browser KIND lesson TIMEOUT 90
+        PROGRAMS ws-server ws-client
+        CASES browser.chat)
+endif()
