@@ -244,7 +244,7 @@ static void answer(struct rpc_client *rpc, size_t i, const struct json_value *ms
               len);
         return;
     }
-    if (rpc->pending[i] != rpc->pending[0])
+    if (i > 0) /* an older request is still waiting: this one overtook it */
         rpc->stats.out_of_order++;
     rpc->stats.answered++;
     struct rpc_reply reply = {.status = result ? RPC_OK : RPC_ERROR, .result = result};
