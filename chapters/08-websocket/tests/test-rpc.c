@@ -19,9 +19,8 @@
  * and GetWidgetContainer drops the connection or never answers, as the case
  * chooses.
  */
-#include "evloop.h"
-#include "http.h"
 #include "json.h"
+#include "rpc-test-server.h"
 #include "rpc.h"
 #include "testkit.h"
 #include "ws.h"
@@ -32,50 +31,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static struct ev_loop *loop;
-
 /* ---- the scripted server -------------------------------------------------------- */
 
-/* A reply waiting for its delay.  All of them are kept here, so that the
- * ones a closed connection never sent are freed at the end. */
-struct delayed {
-    struct ws *ws;
-    char *text;
-    size_t len;
-    bool sent;
-};
-static struct delayed *delayed;
-static size_t delayed_count, delayed_cap;
 static struct ws *server_side; /* the scripted server's connection */
 static enum { CONTAINERS_DROP, CONTAINERS_NEVER } containers_behaviour;
-
-static long send_delayed(struct ev_conn *c, void *arg)
-{
-    (void)c;
-    struct delayed *d = &delayed[(size_t)arg];
-    ws_send(d->ws, WS_TEXT, d->text, d->len);
-    d->sent = true;
-    return EV_TIMER_DONE;
-}
-
-static void reply_later(struct ws *ws, char *text, size_t len, long delay_ms)
-{
-    if (delay_ms <= 0) {
-        ws_send(ws, WS_TEXT, text, len);
-        free(text);
-        return;
-    }
-    if (delayed_count == delayed_cap) {
-        delayed_cap = delayed_cap ? 2 * delayed_cap : 256;
-        delayed = realloc(delayed, delayed_cap * sizeof *delayed);
-        TK_ASSERT(delayed != NULL, "out of memory");
-    }
-    delayed[delayed_count] = (struct delayed){ws, text, len, false};
-    TK_ASSERT(ev_conn_timer_add(ws_conn(ws), delay_ms, send_delayed,
-                                (void *)delayed_count) != 0,
-              "ev_conn_timer_add failed");
-    delayed_count++;
-}
 
 static long long param_int(const struct rpc_request *req, const char *key)
 {
@@ -149,7 +108,7 @@ static void script_message(struct ws *ws, enum ws_opcode opcode, const char *dat
     }
     rpc_request_free(&req);
     if (text)
-        reply_later(ws, text, text_len, delay);
+        rts_send_later(ws, text, text_len, delay);
 }
 
 static void script_open(struct ws *ws) { server_side = ws; }
@@ -161,47 +120,6 @@ static void script_close(struct ws *ws, int code, const char *reason)
 
 static const struct ws_handlers script_handlers = {
     .on_open = script_open, .on_message = script_message, .on_close = script_close};
-
-/* The HTTP side of the scripted server: read the upgrade request, then
- * hand the connection to the WebSocket library. */
-static void http_data(struct ev_conn *c)
-{
-    struct http_parser *p = ev_data(c);
-    size_t len, used;
-    const char *data = ev_input(c, &len);
-    struct http_piece piece;
-    enum http_event e = http_feed(p, data, len, &used, &piece);
-    ev_consume(c, used);
-    if (e == HTTP_HEAD) {
-        ev_set_data(c, NULL);
-        ws_accept(c, &p->msg, &script_handlers, NULL, NULL);
-        free(p);
-    } else if (e == HTTP_ERROR) {
-        ev_close_now(c);
-    }
-}
-
-static void http_open(struct ev_conn *c)
-{
-    struct http_parser *p = malloc(sizeof *p);
-    TK_ASSERT(p != NULL, "out of memory");
-    http_parser_init(p, HTTP_REQUEST);
-    ev_set_data(c, p);
-}
-
-static void http_close(struct ev_conn *c) { free(ev_data(c)); }
-
-static const struct ev_handlers http_handlers = {
-    .on_open = http_open, .on_data = http_data, .on_close = http_close};
-
-/* Starts the scripted server on the loop; returns its port. */
-static int start_script_server(void)
-{
-    int port;
-    int fd = tk_listen("127.0.0.1", &port);
-    TK_ASSERT(ev_listen(loop, fd, &http_handlers, NULL) == 0, "ev_listen failed");
-    return port;
-}
 
 /* ---- the client side ---------------------------------------------------------------- */
 
@@ -236,7 +154,6 @@ static void client_open(struct ws *ws)
     seen.rpc = rpc_client_new(ws, &rpc_handlers, NULL);
     TK_ASSERT(seen.rpc != NULL, "out of memory");
     seen.open = true;
-    ev_stop(loop);
 }
 
 static void client_message(struct ws *ws, enum ws_opcode opcode, const char *data, size_t len)
@@ -259,69 +176,31 @@ static void client_close(struct ws *ws, int code, const char *reason)
 static const struct ws_handlers client_handlers = {
     .on_open = client_open, .on_message = client_message, .on_close = client_close};
 
-/* Stops the loop when the time is up: every wait below is bounded. */
-static long time_up(struct ev_loop *l, void *arg)
-{
-    *(bool *)arg = true;
-    ev_stop(l);
-    return EV_TIMER_DONE;
-}
-
-/* Runs the loop until done() is true (checked whenever the loop stops or
- * every 10 ms), failing the case after timeout_ms. */
-static long poll_tick(struct ev_loop *l, void *arg)
-{
-    (void)arg;
-    ev_stop(l);
-    return 10;
-}
-
-static void run_until(bool (*done)(void), int timeout_ms, const char *what)
-{
-    bool expired = false;
-    uint64_t deadline = ev_timer_add(loop, timeout_ms, time_up, &expired);
-    uint64_t tick = ev_timer_add(loop, 10, poll_tick, NULL);
-    while (!done() && !expired)
-        TK_ASSERT(ev_run(loop) == 0, "ev_run failed");
-    ev_timer_cancel(loop, deadline);
-    ev_timer_cancel(loop, tick);
-    TK_ASSERT(done(), "%s: not within %d ms", what, timeout_ms);
-}
-
 static bool is_open(void) { return seen.open || seen.closed; }
 
 /* A loop, and a client connected to url. */
 static void connect_client(const char *url)
 {
     char err[EV_ERR_LEN];
-    loop = ev_loop_new(err);
-    TK_ASSERT(loop != NULL, "ev_loop_new: %s", err);
-    TK_ASSERT(ws_connect(loop, url, &client_handlers, NULL, NULL, err) != NULL,
+    if (!rts_loop)
+        rts_loop_new();
+    TK_ASSERT(ws_connect(rts_loop, url, &client_handlers, NULL, NULL, err) != NULL,
               "ws_connect: %s", err);
-    run_until(is_open, 5000, "the opening handshake");
+    rts_run_until(is_open, 5000, "the opening handshake");
     TK_ASSERT(seen.open, "the handshake with %s failed", url);
 }
 
 static void connect_script_client(void)
 {
-    char err[EV_ERR_LEN], url[64];
-    loop = ev_loop_new(err);
-    TK_ASSERT(loop != NULL, "ev_loop_new: %s", err);
-    int port = start_script_server();
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/script", port);
-    TK_ASSERT(ws_connect(loop, url, &client_handlers, NULL, NULL, err) != NULL,
-              "ws_connect: %s", err);
-    run_until(is_open, 5000, "the opening handshake");
-    TK_ASSERT(seen.open, "the handshake with the scripted server failed");
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/script", rts_start(&script_handlers));
+    connect_client(url);
 }
 
 static void finish_case(void)
 {
-    ev_loop_free(loop); /* closes the connections: on_close runs */
+    rts_finish(); /* closes the connections: on_close runs */
     rpc_client_free(seen.rpc);
-    for (size_t i = 0; i < delayed_count; i++)
-        free(delayed[i].text);
-    free(delayed);
 }
 
 /* ---- requests and their outcomes ------------------------------------------------------ */
@@ -384,7 +263,7 @@ static void out_of_order_under_load(void)
         e[i] = (struct expect){.value = 1000 + i, .status = RPC_OK};
         call("Echo", &e[i], 1 + rand() % 50, 20000);
     }
-    run_until(nothing_in_flight, 25000, "4000 replies");
+    rts_run_until(nothing_in_flight, 25000, "4000 replies");
     TK_ASSERT_INT_EQ(seen.results, N, "results");
     TK_ASSERT_INT_EQ(seen.wrong, 0, "results that answered another request");
     TK_ASSERT_INT_EQ(seen.strays, 0, "stray messages");
@@ -411,18 +290,14 @@ static void deadlines(void)
     long long never = 0;
     struct expect lost = {.value = 7, .status = RPC_TIMED_OUT};
     never = call("Never", &lost, 0, 150);
-    run_until(nothing_in_flight, 5000, "every request ended");
+    rts_run_until(nothing_in_flight, 5000, "every request ended");
     TK_ASSERT_INT_EQ(seen.results, 20, "results");
     TK_ASSERT_INT_EQ(seen.timeouts, 21, "timeouts");
     TK_ASSERT(strstr(seen.last_message, "no reply within") != NULL,
               "a timeout says what happened: \"%s\"", seen.last_message);
     TK_ASSERT(never > 0, "the request without a reply was sent");
     /* The late replies arrive, and are reported, not taken. */
-    bool expired = false;
-    uint64_t wait = ev_timer_add(loop, 600, time_up, &expired);
-    while (!expired)
-        ev_run(loop);
-    ev_timer_cancel(loop, wait);
+    rts_run_for(600);
     TK_ASSERT_INT_EQ(seen.strays, 20, "late replies reported as stray");
     TK_ASSERT(strstr(seen.last_stray, "already timed out") != NULL,
               "a late reply is named as such: \"%s\"", seen.last_stray);
@@ -440,13 +315,13 @@ static void duplicate_and_unknown_ids(void)
     connect_script_client();
     call("Twice", &twice, 0, 2000);
     call("WrongId", &wrong, 0, 300);
-    run_until(nothing_in_flight, 3000, "both ended");
+    rts_run_until(nothing_in_flight, 3000, "both ended");
     TK_ASSERT_INT_EQ(seen.strays, 2, "stray messages");
     TK_ASSERT_INT_EQ(seen.results, 1, "results");
     TK_ASSERT_INT_EQ(seen.timeouts, 1, "timeouts (the request whose reply had a wrong id)");
     /* The client goes on working. */
     call("Echo", &after, 5, 2000);
-    run_until(nothing_in_flight, 3000, "the request after them");
+    rts_run_until(nothing_in_flight, 3000, "the request after them");
     TK_ASSERT_INT_EQ(seen.results, 2, "results");
     TK_ASSERT_INT_EQ(seen.wrong, 0, "results that answered another request");
     finish_case();
@@ -459,17 +334,13 @@ static void stray_reasons(void)
                          wrong = {.value = 2, .status = RPC_TIMED_OUT};
     connect_script_client();
     long long id = call("Twice", &twice, 0, 2000);
-    run_until(nothing_in_flight, 3000, "the reply");
-    bool expired = false;
-    uint64_t wait = ev_timer_add(loop, 200, time_up, &expired);
-    while (!expired)
-        ev_run(loop);
-    ev_timer_cancel(loop, wait);
+    rts_run_until(nothing_in_flight, 3000, "the reply");
+    rts_run_for(200);
     char want[64];
     snprintf(want, sizeof want, "id %lld already answered", id);
     TK_ASSERT_STR_EQ(seen.last_stray, want, "the duplicate's report");
     id = call("WrongId", &wrong, 0, 200);
-    run_until(nothing_in_flight, 3000, "the timeout");
+    rts_run_until(nothing_in_flight, 3000, "the timeout");
     snprintf(want, sizeof want, "unknown id %lld", id + 1000000);
     TK_ASSERT_STR_EQ(seen.last_stray, want, "the unknown id's report");
     finish_case();
@@ -482,7 +353,7 @@ static void notifications_and_garbage(void)
     connect_script_client();
     call("Notify", &a, 0, 2000);
     call("Garbage", &b, 0, 2000);
-    run_until(nothing_in_flight, 3000, "both replies");
+    rts_run_until(nothing_in_flight, 3000, "both replies");
     TK_ASSERT_INT_EQ(seen.notifications, 1, "notifications");
     TK_ASSERT_INT_EQ(seen.strays, 2, "malformed messages reported");
     TK_ASSERT_INT_EQ(seen.results, 2, "results");
@@ -502,7 +373,7 @@ static void connection_drops(void)
         call("Echo", &e[i], 5000, 10000);
     }
     call("Drop", &drop, 0, 10000);
-    run_until(nothing_in_flight, 5000, "every request failed");
+    rts_run_until(nothing_in_flight, 5000, "every request failed");
     TK_ASSERT_INT_EQ(seen.disconnects, N + 1, "requests failed by the disconnection");
     TK_ASSERT(strstr(seen.last_message, "connection lost") != NULL,
               "the failure says the connection was lost: \"%s\"", seen.last_message);
@@ -524,12 +395,8 @@ static void cancel(void)
     TK_ASSERT_INT_EQ(rpc_cancel(seen.rpc, id), 0, "rpc_cancel of a request in flight");
     TK_ASSERT(a.ended, "the cancelled request's callback ran at once");
     TK_ASSERT_INT_EQ(rpc_cancel(seen.rpc, id), -1, "rpc_cancel of it again");
-    run_until(nothing_in_flight, 3000, "the other request");
-    bool expired = false;
-    uint64_t wait = ev_timer_add(loop, 100, time_up, &expired);
-    while (!expired)
-        ev_run(loop);
-    ev_timer_cancel(loop, wait);
+    rts_run_until(nothing_in_flight, 3000, "the other request");
+    rts_run_for(100);
     TK_ASSERT_INT_EQ(seen.strays, 1, "the cancelled request's reply, reported");
     TK_ASSERT(strstr(seen.last_stray, "already cancelled") != NULL, "report: %s",
               seen.last_stray);
@@ -614,7 +481,7 @@ static void inspect_under_load(void)
         TK_ASSERT(rpc_call(seen.rpc, method, params, 20000, inspect_reply, &e[i]) > 0,
                   "rpc_call failed");
     }
-    run_until(nothing_in_flight, 25000, "3000 replies from /inspect");
+    rts_run_until(nothing_in_flight, 25000, "3000 replies from /inspect");
     TK_ASSERT_INT_EQ(inspect_ok + inspect_not_found, N, "replies");
     TK_ASSERT_INT_EQ(inspect_not_found, N / 10, "not-found errors");
     TK_ASSERT_INT_EQ(seen.strays, 0, "stray messages");
@@ -626,20 +493,13 @@ static void inspect_under_load(void)
 
 /* ws-inspect against the scripted server, which answers GetDocument and
  * then misbehaves; the loop runs (and serves) until ws-inspect exits. */
-static struct tk_proc *inspector;
-static bool inspector_done(void) { return !tk_still_running(inspector, 0); }
-
 static struct tk_proc *run_inspector(const char *timeout)
 {
-    char err[EV_ERR_LEN], url[64];
-    loop = ev_loop_new(err);
-    TK_ASSERT(loop != NULL, "ev_loop_new: %s", err);
-    int port = start_script_server();
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/inspect", port);
-    inspector = tk_start(tk_program("ws-inspect"), "--timeout", timeout, url, "1", NULL);
-    run_until(inspector_done, 10000, "ws-inspect's exit");
-    tk_wait(inspector, 1000);
-    return inspector;
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/inspect", rts_start(&script_handlers));
+    struct tk_proc *p = tk_start(tk_program("ws-inspect"), "--timeout", timeout, url, "1", NULL);
+    rts_run_program(p, 10000, "ws-inspect's exit");
+    return p;
 }
 
 /* The connection drops with three requests in flight: each fails with a
