@@ -58,3 +58,19 @@ if(TARGET ws-server AND TARGET ws-client)
         PROGRAMS ws-server ws-client
         CASES browser.chat)
 endif()
+
+# ---- exercises 4 and 5: exercises/08-websocket (the learner's) and solutions/
+course_exercise(ws-find-widget SOURCES ws-find-widget.c LIBS rpc net)
+course_exercise(ws-fetch-widgets SOURCES ws-fetch-widgets.c LIBS rpc net)
+
+course_test_driver(test-ch08-ex4 SOURCES tests/ex4-rpc-cancel.c)
+target_link_libraries(test-ch08-ex4 PRIVATE rpc rpc-test-server)
+course_test(DRIVER test-ch08-ex4 KIND graded EXERCISE 4
+    EXERCISE_PROGRAMS ws-find-widget
+    CASES first-table first-chart-to-arrive containers-in-flight)
+
+course_test_driver(test-ch08-ex5 SOURCES tests/ex5-rpc-limit.c)
+target_link_libraries(test-ch08-ex5 PRIVATE rpc rpc-test-server)
+course_test(DRIVER test-ch08-ex5 KIND graded EXERCISE 5
+    EXERCISE_PROGRAMS ws-fetch-widgets
+    CASES limit-4 limit-1 default-limit errors-in-between)

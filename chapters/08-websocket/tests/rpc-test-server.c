@@ -116,11 +116,15 @@ struct delayed {
 static struct delayed *delayed;
 static size_t delayed_count, delayed_cap;
 
+void (*rts_on_sent)(struct ws *ws);
+
 static long send_delayed(struct ev_conn *c, void *arg)
 {
     (void)c;
     struct delayed *d = &delayed[(size_t)arg];
     ws_send(d->ws, WS_TEXT, d->text, d->len);
+    if (rts_on_sent)
+        rts_on_sent(d->ws);
     return EV_TIMER_DONE;
 }
 
@@ -129,6 +133,8 @@ void rts_send_later(struct ws *ws, char *text, size_t len, long delay_ms)
     if (delay_ms <= 0) {
         ws_send(ws, WS_TEXT, text, len);
         free(text);
+        if (rts_on_sent)
+            rts_on_sent(ws);
         return;
     }
     if (delayed_count == delayed_cap) {
@@ -152,4 +158,5 @@ void rts_finish(void)
     free(delayed);
     delayed = NULL;
     delayed_count = delayed_cap = 0;
+    rts_on_sent = NULL;
 }

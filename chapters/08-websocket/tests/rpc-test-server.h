@@ -38,8 +38,10 @@ void rts_run_for(int ms);
 void rts_run_program(struct tk_proc *p, int timeout_ms, const char *what);
 
 /* Sends text (malloc'd, taken over) on ws after delay_ms (at once if 0),
- * unless the connection has closed by then. */
+ * unless the connection has closed by then.  rts_on_sent, if set, is called
+ * after each one is sent. */
 void rts_send_later(struct ws *ws, char *text, size_t len, long delay_ms);
+extern void (*rts_on_sent)(struct ws *ws);
 
 /* Frees the loop and whatever replies were never sent. */
 void rts_finish(void);
