@@ -29,7 +29,7 @@ target_link_libraries(test-ch08-rpc PRIVATE rpc rpc-test-server)
 set(rpc_cases
     rpc.out-of-order-under-load rpc.deadlines rpc.duplicate-and-unknown-ids
     rpc.stray-reasons rpc.notifications-and-garbage rpc.connection-drops
-    rpc.cancel rpc.params-must-be-object rpc.parse-requests rpc.write-replies
+    rpc.cancel rpc.malformed-replies rpc.params-must-be-object rpc.parse-requests rpc.write-replies
     rpc.inspect-lost-connection rpc.inspect-timeout)
 if(TARGET ws-server)
     list(APPEND rpc_cases rpc.inspect-under-load)

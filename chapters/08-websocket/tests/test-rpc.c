@@ -532,6 +532,42 @@ static void inspect_timeout(void)
     finish_case();
 }
 
+/* Every prefix of a reply (a message cut short by a broken peer) is
+ * reported as stray and ends nothing; the whole reply then ends its
+ * request.  So do replies with hostile shapes. */
+static void malformed_replies(void)
+{
+    static struct expect e = {.value = 42, .status = RPC_OK};
+    connect_script_client();
+    long long id = call("Never", &e, 0, 5000);
+    char whole[128];
+    snprintf(whole, sizeof whole, "{\"id\": %lld, \"result\": {\"value\": 42}}", id);
+    size_t len = strlen(whole);
+    for (size_t cut = 0; cut < len; cut++)
+        rpc_client_message(seen.rpc, whole, cut);
+    static const char *const hostile[] = {
+        "{\"id\": 1, \"result\": {}, \"error\": {\"code\": 1, \"message\": \"both\"}}",
+        "{\"id\": 1, \"error\": {\"code\": \"x\", \"message\": \"code not a number\"}}",
+        "{\"id\": 1, \"error\": \"not an object\"}",
+        "{\"id\": 1}",
+        "{\"id\": \"1\", \"result\": {}}",
+        "{\"id\": 1.0, \"result\": {}}",
+        "{\"id\": 99999999999999999999, \"result\": {}}",
+        "{\"id\": -1, \"result\": {}}",
+        "[{\"id\": 1, \"result\": {}}]",
+        "{\"id\": 1, \"id\": 1, \"result\": {}}",
+        "\"id\"",
+    };
+    enum { HOSTILE = sizeof hostile / sizeof hostile[0] };
+    for (size_t i = 0; i < HOSTILE; i++)
+        rpc_client_message(seen.rpc, hostile[i], strlen(hostile[i]));
+    TK_ASSERT_INT_EQ(seen.strays, len + HOSTILE, "messages reported as stray");
+    TK_ASSERT(!e.ended, "a malformed message ended the request");
+    rpc_client_message(seen.rpc, whole, len);
+    TK_ASSERT(e.ended && seen.results == 1 && seen.wrong == 0, "the whole reply ended it");
+    finish_case();
+}
+
 /* ---- the server side's helpers ------------------------------------------------------ */
 
 static void parse_requests(void)
@@ -569,6 +605,12 @@ static void parse_requests(void)
         {"{\"method\": \"M\", \"id\": 1.5}", RPC_INVALID_REQUEST, 0},
         {"{\"method\": \"M\", \"params\": [1], \"id\": 9}", RPC_INVALID_PARAMS, 9},
     };
+    /* Cut anywhere, a request is not JSON. */
+    for (size_t cut = 0; cut < strlen(good); cut++) {
+        TK_ASSERT(rpc_parse_request(good, cut, &req, &code, &id, err) == -1,
+                  "accepted the first %zu bytes of a request", cut);
+        TK_ASSERT_INT_EQ(code, RPC_PARSE_ERROR, "the code for a cut request");
+    }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = rpc_parse_request(bad[i].text, strlen(bad[i].text), &req, &code, &id, err);
         TK_ASSERT(rc == -1, "accepted %s", bad[i].text);
@@ -612,6 +654,7 @@ int main(int argc, char **argv)
         {"rpc.notifications-and-garbage", notifications_and_garbage},
         {"rpc.connection-drops", connection_drops},
         {"rpc.cancel", cancel},
+        {"rpc.malformed-replies", malformed_replies},
         {"rpc.inspect-under-load", inspect_under_load},
         {"rpc.inspect-lost-connection", inspect_lost_connection},
         {"rpc.inspect-timeout", inspect_timeout},
