@@ -387,6 +387,11 @@ static void read_frames(struct ws *ws)
     size_t consumed = 0;
     while ((ws->state == WS_OPEN || ws->state == WS_CLOSING) &&
            (consumed < len || ws_decode_pending(&ws->decoder))) {
+        /* Bounded work: while the peer does not read what the application
+         * sends back, the rest of the input waits; the loop calls again once
+         * the output has drained. */
+        if (ev_output_full(ws->c))
+            break;
         struct ws_payload piece;
         size_t used;
         enum ws_decode_event e =
@@ -434,6 +439,8 @@ static void on_gone(struct ev_conn *c)
     if (ws == NULL) /* the handshake could not even be sent */
         return;
     int code = ws->close_received || ws->failed ? ws->close_code : WS_CLOSE_ABNORMAL;
+    if (code == WS_CLOSE_ABNORMAL && ws->close_reason[0] == '\0') /* "reset by peer" */
+        snprintf(ws->close_reason, sizeof ws->close_reason, "%s", ev_close_reason_text(c));
     if (ws->h->on_close)
         ws->h->on_close(ws, code, ws->close_reason);
     ws_free(ws);

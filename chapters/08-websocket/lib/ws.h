@@ -42,6 +42,10 @@
  *
  * on_open is called once the server has accepted the handshake.
  *
+ * The library uses the connection's idle timer (ev_set_timer) for the
+ * handshake and close deadlines; an application that needs timers of its
+ * own on a WebSocket (keep-alive pings) adds them with ev_conn_timer_add().
+ *
  * Memory per connection is bounded: the input buffer by the event loop, the
  * message being reassembled by max_message, and output by the event loop's
  * pause on reading while the peer does not read.  An application that sends
@@ -165,8 +169,9 @@ int ws_send_fragmented(struct ws *ws, enum ws_opcode opcode, const void *data,
 int ws_ping(struct ws *ws, const void *data, size_t len);
 
 /* Starts the closing handshake (§7.1.2): sends a close frame with code
- * (one that ws_close_code_valid accepts; another becomes 1011) and reason (UTF-8, at most 123
- * bytes, may be NULL), then waits up to close_timeout_ms for the peer's.
+ * (one that ws_close_code_valid accepts; another becomes 1011) and reason
+ * (UTF-8, at most 123 bytes, may be NULL), then waits up to close_timeout_ms
+ * for the peer's.
  * Nothing more can be sent.  Calling it again does nothing. */
 void ws_close(struct ws *ws, int code, const char *reason);
 
