@@ -105,3 +105,59 @@ function(course_test_driver name)
     add_executable(${name} ${arg_SOURCES})
     target_link_libraries(${name} PRIVATE testkit)
 endfunction()
+
+# course_fuzz(NAME SOURCES file... [LIBS lib...] CORPUS dir)
+#
+# A fuzz target of the chapter: SOURCES define LLVMFuzzerTestOneInput() and
+# include the library sources under test (compiled into the target, so that
+# libFuzzer's coverage instrumentation reaches them); the chapter's lib/
+# folder is on the include path.  CORPUS is the folder of seed inputs, and
+# of every input that once found a bug (name those regression-*).
+#
+# Built with any compiler: fuzz-chNN-NAME-replay, the target with the small
+# main() of scripts/fuzz-replay.c, which runs every input of CORPUS once;
+# the test chNN.fuzz-replay.NAME (labels chNN and fuzz) runs it.
+# Built with clang when it has libFuzzer: fuzz-chNN-NAME in build/fuzz/,
+# instrumented with libFuzzer, AddressSanitizer and UBSan, listed in
+# build/fuzz-targets.txt for scripts/fuzz, which runs each for a bounded time.
+include(CheckCSourceCompiles)
+file(WRITE ${CMAKE_BINARY_DIR}/fuzz-targets.txt "")
+function(course_fuzz name)
+    cmake_parse_arguments(arg "" "CORPUS" "SOURCES;LIBS" ${ARGN})
+    get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+    string(SUBSTRING ${chapter} 0 2 number)
+    set(target fuzz-ch${number}-${name})
+    get_filename_component(corpus ${arg_CORPUS} ABSOLUTE)
+    if(NOT IS_DIRECTORY ${corpus})
+        message(FATAL_ERROR "course_fuzz(${name}): no corpus folder ${corpus}")
+    endif()
+
+    add_executable(${target}-replay ${arg_SOURCES} ${PROJECT_SOURCE_DIR}/scripts/fuzz-replay.c)
+    target_include_directories(${target}-replay PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+    target_link_libraries(${target}-replay PRIVATE ${arg_LIBS})
+    add_test(NAME ch${number}.fuzz-replay.${name} COMMAND ${target}-replay ${corpus})
+    set_tests_properties(ch${number}.fuzz-replay.${name} PROPERTIES
+        LABELS "ch${number};fuzz" TIMEOUT 60)
+
+    if(CMAKE_C_COMPILER_ID MATCHES "Clang" AND NOT DEFINED COURSE_HAVE_LIBFUZZER)
+        set(CMAKE_REQUIRED_FLAGS -fsanitize=fuzzer)
+        set(CMAKE_REQUIRED_LINK_OPTIONS -fsanitize=fuzzer)
+        check_c_source_compiles([[
+            #include <stddef.h>
+            #include <stdint.h>
+            int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n) { (void)d; (void)n; return 0; }
+        ]] COURSE_HAVE_LIBFUZZER)
+    endif()
+    if(NOT COURSE_HAVE_LIBFUZZER)
+        return()
+    endif()
+    set(flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all)
+    add_executable(${target} ${arg_SOURCES})
+    target_include_directories(${target} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/lib)
+    target_link_libraries(${target} PRIVATE ${arg_LIBS})
+    target_compile_options(${target} PRIVATE ${flags})
+    target_link_options(${target} PRIVATE ${flags})
+    set_target_properties(${target} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/fuzz)
+    file(APPEND ${CMAKE_BINARY_DIR}/fuzz-targets.txt
+         "${number} ${target} ${CMAKE_BINARY_DIR}/fuzz/${target} ${corpus}\n")
+endfunction()

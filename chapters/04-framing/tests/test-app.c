@@ -256,6 +256,50 @@ static void header_extra_keys(void)
     close(fd);
 }
 
+/* A megabyte of content with 95,000 keys, answered: reading it must take
+ * time in proportion to its size.  Finding duplicate keys by comparing
+ * each key with all before it once froze the server (and every client of
+ * it) for 18.7 s on such a request.  A bystander who asks while the server
+ * reads it is answered within a second. */
+static void many_keys_attack(void)
+{
+    struct tk_proc *server = start_server();
+    int bystander = wire_connect(server->port);
+    wire_search(bystander, "tcp", TCP_RESULT);
+
+    size_t cap = 1024 * 1024, len = 0;
+    char *content = tk_alloc(cap);
+    len += (size_t)snprintf(content, cap, "{\"action\": \"search\", \"value\": \"udp\"");
+    for (int i = 0; i < 95000; i++)
+        len += (size_t)snprintf(content + len, cap - len, ",\"k%d\":0", i);
+    len += (size_t)snprintf(content + len, cap - len, "}");
+    TK_ASSERT(len < cap, "the content fits the server's limit");
+
+    int attacker = wire_connect(server->port);
+    struct wire_msg m = wire_message("text/json", "utf-8", content, len);
+    tk_send(attacker, m.data, m.len, WAIT_MS);
+    wire_free(&m);
+    free(content);
+    long long start = tk_now_ms();
+    wire_search(bystander, "json", "text for structured data, RFC 8259");
+    long long waited = tk_now_ms() - start;
+    TK_ASSERT(waited < 1000, "a bystander waited %lld ms while the server read 95000 keys",
+              waited);
+    /* And the attacker's request is answered as any other, as soon: the
+     * bystander may have been answered before the server began to read
+     * the keys, but this answer comes after. */
+    struct wire_reply r;
+    wire_read_reply(attacker, &r);
+    waited = tk_now_ms() - start;
+    TK_ASSERT(waited < 2000, "reading 95000 keys took the server %lld ms", waited);
+    char result[256];
+    TK_ASSERT(wire_string_field(r.content, "result", result, sizeof result), "%s", r.content);
+    TK_ASSERT_STR_EQ(result, "datagrams: boundaries kept, delivery not promised", "result");
+    wire_reply_free(&r);
+    close(attacker);
+    close(bystander);
+}
+
 /* ---- streams: pieces and pipelines ------------------------------------------------- */
 
 static void many_requests_one_connection(void)
@@ -1003,6 +1047,7 @@ int main(int argc, char **argv)
         {"bad-request-answered", bad_request_answered},
         {"header-extra-keys", header_extra_keys},
         {"many-requests", many_requests_one_connection},
+        {"many-keys-attack", many_keys_attack},
         {"pipelined-five", pipelined_five},
         {"split-everywhere", split_everywhere},
         {"one-byte-at-a-time", one_byte_at_a_time},
