@@ -1,8 +1,10 @@
 /* ws-server - a WebSocket server (RFC 6455) on one event loop.
  *
- * One port serves three things.  An upgrade request for /chat joins a chat
- * room: each text message goes to every member.  An upgrade request for any
- * other path is an echo session: every message comes back unchanged.  A
+ * One port serves four things.  An upgrade request for /chat joins a chat
+ * room: each text message goes to every member.  One for /inspect reaches
+ * the document inspector, requests with ids (inspect-service.h).  An
+ * upgrade request for any other path is an echo session: every message
+ * comes back unchanged.  A
  * plain GET is answered with a file from the root directory (by default the
  * chapter's demo page, which a browser opens to chat).
  *
@@ -13,6 +15,7 @@
 #define _XOPEN_SOURCE 700 /* realpath() is an XSI extension of POSIX */
 #include "evloop.h"
 #include "http.h"
+#include "inspect-service.h"
 #include "net.h"
 #include "serve.h"
 #include "ws.h"
@@ -32,10 +35,11 @@
 
 #define USAGE                                                                          \
     "usage: ws-server [--root DIR] [--max-message BYTES] [HOST] PORT\n"                 \
-    "A WebSocket server: ws://HOST:PORT/chat is a chat room, any other path an\n"       \
-    "echo service; plain GET requests are served from DIR (default: the chapter's\n"    \
-    "demo page).  Messages larger than BYTES (default 16777216) are refused with\n"     \
-    "close code 1009.  HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n"
+    "A WebSocket server: ws://HOST:PORT/chat is a chat room, /inspect the document\n"  \
+    "inspector (requests with ids), any other path an echo service; plain GET\n"      \
+    "requests are served from DIR (default: the chapter's demo page).  Messages\n"   \
+    "larger than BYTES (default 16777216) are refused with close code 1009.\n"         \
+    "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n"
 
 /* A request must arrive within this time, and a static file is at most
  * this large: the file server here only carries the demo page. */
@@ -149,6 +153,8 @@ static const struct ws_handlers *route(const char *target)
 {
     if (path_is(target, "/chat"))
         return &chat_handlers;
+    if (path_is(target, "/inspect"))
+        return &inspect_handlers;
     return &echo_handlers;
 }
 

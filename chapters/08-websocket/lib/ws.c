@@ -3,9 +3,12 @@
  * runs the opening handshake (§4) on an evloop connection. */
 #include "ws.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "handshake.h"
 #include "net.h"
@@ -555,6 +558,13 @@ struct ws *ws_connect(struct ev_loop *loop, const char *url_text, const struct w
         snprintf(err, EV_ERR_LEN, "%s", net_err);
         return NULL;
     }
+    /* Messages go out as soon as they are written, each whole: Nagle's
+     * algorithm would hold a small message back until the previous one is
+     * acknowledged, and the server delays that acknowledgement (up to 40 ms
+     * on Linux), which a client with many requests in flight pays for every
+     * request sent while another is still unacknowledged. */
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct ev_conn *c = ev_add(loop, fd, &handshake_handlers, NULL);
     if (c == NULL) {
         snprintf(err, EV_ERR_LEN, "connecting: out of memory");
