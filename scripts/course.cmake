@@ -46,16 +46,19 @@ endfunction()
 #             CASES case...
 #             [PROGRAMS chapter-program...]
 #             [EXERCISE_PROGRAMS exercise-program...]
-#             [TIMEOUT seconds])
+#             [TIMEOUT seconds]
+#             [POINTS n])
 #
 # Registers one CTest test per case of a test program built with the test kit.
 # Tests are named chNN.CASE (lesson) or chNN.exN.CASE (graded) and labelled
 # chNN plus their kind, so "ctest -L ch01" or "ctest -L graded" pick them out.
 # Each program is handed to the test as NAME=PATH.  Exercise programs come
 # from the tree named by COURSE_GRADE_TREE: the solutions in the normal
-# build, the learner's exercises when grading.
+# build, the learner's exercises when grading.  POINTS (graded tests only,
+# default 1) is what each case is worth in scripts/grade-class's scores; it
+# is kept as the label "points=N", where the graders read it.
 function(course_test)
-    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT"
+    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT;POINTS"
                           "CASES;PROGRAMS;EXERCISE_PROGRAMS" ${ARGN})
     get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
     string(SUBSTRING ${chapter} 0 2 number)
@@ -71,6 +74,14 @@ function(course_test)
         set(prefix ch${number})
     else()
         message(FATAL_ERROR "course_test KIND must be lesson or graded")
+    endif()
+
+    set(labels "ch${number};${arg_KIND}")
+    if(DEFINED arg_POINTS)
+        if(NOT arg_KIND STREQUAL "graded" OR NOT arg_POINTS MATCHES "^[0-9]+$")
+            message(FATAL_ERROR "POINTS of ${arg_DRIVER}: a whole number, for graded tests")
+        endif()
+        list(APPEND labels "points=${arg_POINTS}")
     endif()
 
     set(program_args "")
@@ -89,7 +100,7 @@ function(course_test)
         add_test(NAME ${prefix}.${case}
                  COMMAND ${arg_DRIVER} ${case} ${program_args})
         set_tests_properties(${prefix}.${case} PROPERTIES
-            LABELS "ch${number};${arg_KIND}"
+            LABELS "${labels}"
             TIMEOUT ${arg_TIMEOUT}
             SKIP_RETURN_CODE 77
             ENVIRONMENT "TK_TIMEOUT=${watchdog}")
