@@ -25,6 +25,9 @@
  *          <!-- output -->
  *          <!-- output: CLAUSE; CLAUSE... -->
  *
+ *      (a ";" followed by a clause's keyword separates clauses; any other
+ *      ";" belongs to the clause, so a command may use it)
+ *
  *      Lines of the block that start with "$ " are commands, typed from the
  *      top of the repository with BINDIR on the PATH (a line ending in "\"
  *      goes on with the next); the other lines are what they print, stdout
@@ -39,6 +42,13 @@
  *                                   it after.  PORT is the number the sample
  *                                   shows: in the commands it is replaced by
  *                                   REAL, and REAL in the output by PORT.
+ *          run COMMAND              runs COMMAND first, not shown (sample
+ *                                   ports replaced as in the commands).
+ *          log                      the block is the last server's output
+ *                                   after its listening line, once the
+ *                                   commands are done (half a second later,
+ *                                   then the server is stopped), instead of
+ *                                   what the commands print.
  *          mask REGEX               text matching the extended REGEX is
  *                                   masked on both sides before comparing.
  *
@@ -472,6 +482,8 @@ struct server {
 struct session {
     struct server server[MAX_SERVERS];
     int servers;
+    struct text run; /* commands run before the block's, not shown */
+    bool log;        /* the block is the last server's log */
     regex_t mask[8];
     int masks;
 };
@@ -588,12 +600,33 @@ static bool start_server(const char *md, size_t lineno, struct session *s,
     return false;
 }
 
+/* Ends the clause that starts at `clause` (with a NUL over its ";") and
+ * returns the next one, or NULL.  A ";" ends a clause only when a clause's
+ * keyword follows it, so that a command may hold ";" of its own. */
+static char *next_clause(char *clause)
+{
+    static const char *keywords[] = {"server ", "run ", "mask ", "log"};
+    for (char *semi = strchr(clause, ';'); semi != NULL; semi = strchr(semi + 1, ';')) {
+        const char *after = semi + 1 + strspn(semi + 1, " ");
+        for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
+            size_t len = strlen(keywords[k]);
+            bool word_ends = k < 3 || after[len] == '\0' || after[len] == ' ' || after[len] == ';';
+            if (strncmp(after, keywords[k], len) == 0 && word_ends) {
+                *semi = '\0';
+                return semi + 1;
+            }
+        }
+    }
+    return NULL;
+}
+
 /* Reads the clauses of an output marker into the session.  False (with a
  * problem) if one cannot be understood or its server does not start. */
 static bool parse_clauses(const char *md, size_t lineno, char *clauses, struct session *s,
                           const char *workdir)
 {
-    for (char *clause = strtok(clauses, ";"); clause != NULL; clause = strtok(NULL, ";")) {
+    for (char *clause = clauses; clause != NULL;) {
+        char *next = next_clause(clause);
         clause += strspn(clause, " ");
         if (strncmp(clause, "server ", 7) == 0) {
             char *as = strstr(clause, " as ");
@@ -606,6 +639,13 @@ static bool parse_clauses(const char *md, size_t lineno, char *clauses, struct s
             port[strcspn(port, " ")] = '\0';
             if (!start_server(md, lineno, s, workdir, clause + 7, port))
                 return false;
+        } else if (strncmp(clause, "run ", 4) == 0) {
+            char *real = with_real_ports(s, clause + 4);
+            text_adds(&s->run, real);
+            text_adds(&s->run, "\n");
+            free(real);
+        } else if (strcmp(clause, "log") == 0 || strcmp(clause, "log ") == 0) {
+            s->log = true;
         } else if (strncmp(clause, "mask ", 5) == 0) {
             if (!add_mask(s, clause + 5)) {
                 problem(md, lineno, "cannot use the mask \"%s\"", clause + 5);
@@ -615,6 +655,7 @@ static bool parse_clauses(const char *md, size_t lineno, char *clauses, struct s
             problem(md, lineno, "unknown clause \"%s\" in an output marker", clause);
             return false;
         }
+        clause = next;
     }
     return true;
 }
@@ -628,6 +669,8 @@ static char *session_script(const struct session *s, const struct lines *doc, si
     /* Each command is shown before it runs; $? is kept across the showing,
      * so that "$ echo $?" tells the status of the command before it. */
     text_adds(&t, "exec 2>&1\n__status() { return \"$1\"; }\n");
+    if (s->run.s != NULL)
+        text_adds(&t, s->run.s);
     for (size_t i = first; i < close; i++) {
         if (strncmp(doc->line[i], "$ ", 2) != 0)
             continue;
@@ -719,16 +762,32 @@ static size_t check_output(const char *md, const struct lines *doc, size_t at)
             problem(md, at + 1, "%s", "the sample's commands did not finish within 30 s");
         } else {
             kill(-pid, SIGKILL); /* anything the session left running */
-            char *output = read_file(log);
+            char *output;
+            if (s.log && s.servers > 0) {
+                /* The server's log once it has dealt with everything. */
+                struct server *last = &s.server[s.servers - 1];
+                pause_ms(500);
+                stop_group(last->pid);
+                last->pid = 0;
+                snprintf(log, sizeof log, "%s/.server-%d.log", workdir, s.servers - 1);
+                char *whole = read_file(log);
+                char *after_first = strchr(whole, '\n');
+                output = strdup(after_first != NULL ? after_first + 1 : "");
+                free(whole);
+            } else {
+                output = read_file(log);
+            }
             compare_session(md, first, &s, doc, close, output);
             free(output);
         }
         free(script);
     }
     for (int i = 0; i < s.servers; i++) {
-        stop_group(s.server[i].pid);
+        if (s.server[i].pid > 0)
+            stop_group(s.server[i].pid);
         free(s.server[i].sample_port);
     }
+    free(s.run.s);
     for (int i = 0; i < s.masks; i++)
         regfree(&s.mask[i]);
     remove_workdir(workdir);

@@ -74,6 +74,7 @@ static const char *make_bin(const char *root)
                "#!/bin/sh\n"
                "[ \"$1\" = --help ] && { echo 'usage: fake-server PORT'; exit 0; }\n"
                "echo 'listening on 127.0.0.1:5555'\n"
+               "echo 'serving on port 5555'\n"
                "exec sleep 30\n",
                0700);
     return bin;
@@ -175,6 +176,16 @@ static void sample_with_server(void)
     TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for a wrong port");
 }
 
+static void sample_of_server_log(void)
+{
+    struct tk_proc *p = run_check("<!-- output: server fake-server 0 as 8080; run greet x; log -->\n"
+                                  "```\nserving on port 8080\n```\n");
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for a faithful server log");
+    p = run_check("<!-- output: server fake-server 0 as 8080; log -->\n"
+                  "```\nserving on port 8080\nand more\n```\n");
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for a server log with a line too many");
+}
+
 static void faithful_usage_passes(void)
 {
     struct tk_proc *p = run_check("<!-- usage: greet -->\n```\nusage: greet WORD...\n```\n"
@@ -249,6 +260,7 @@ int main(int argc, char **argv)
         {"edited-sample", edited_sample_fails},
         {"sample-status", sample_status_is_checked},
         {"sample-with-server", sample_with_server},
+        {"server-log", sample_of_server_log},
         {"faithful-usage", faithful_usage_passes},
         {"drifted-usage", drifted_usage_fails},
         {"missing-usage", missing_usage_fails},
