@@ -42,6 +42,9 @@
  *                                   it after.  PORT is the number the sample
  *                                   shows: in the commands it is replaced by
  *                                   REAL, and REAL in the output by PORT.
+ *                                   A line "$ COMMAND &" of the block stands
+ *                                   for this server: it is not run again,
+ *                                   and its output is the listening line.
  *          run COMMAND              runs COMMAND first, not shown (sample
  *                                   ports replaced as in the commands).
  *          log                      the block is the last server's output
@@ -474,6 +477,8 @@ static void set_environment(void)
 /* ---- sample sessions ------------------------------------------------------- */
 
 struct server {
+    char *command;     /* as the marker gives it */
+    char *listening;   /* its first line, as it printed it */
     char *sample_port; /* the number the lesson shows */
     char real_port[16];
     pid_t pid;
@@ -587,7 +592,8 @@ static bool start_server(const char *md, size_t lineno, struct session *s,
             *nl = '\0';
             const char *colon = strrchr(out, ':');
             snprintf(srv->real_port, sizeof srv->real_port, "%s", colon + 1);
-            free(out);
+            srv->command = strdup(command);
+            srv->listening = out;
             return true;
         }
         bool over = nl != NULL || waitpid(srv->pid, NULL, WNOHANG) != 0;
@@ -688,7 +694,21 @@ static char *session_script(const struct session *s, const struct lines *doc, si
         text_adds(&t, "__s=$?; printf '%s\\n' ");
         text_add_quoted(&t, shown.s);
         text_adds(&t, "; __status \"$__s\"\n");
-        text_adds(&t, real);
+        /* "$ SERVER &" for a server of the marker: it is already running,
+         * and its listening line is what the lesson shows. */
+        const struct server *started = NULL;
+        size_t len = strlen(command.s);
+        for (int k = 0; k < s->servers; k++)
+            if (len > 2 && strcmp(command.s + len - 2, " &") == 0 &&
+                strlen(s->server[k].command) == len - 2 &&
+                strncmp(command.s, s->server[k].command, len - 2) == 0)
+                started = &s->server[k];
+        if (started != NULL) {
+            text_adds(&t, "printf '%s\\n' ");
+            text_add_quoted(&t, started->listening);
+        } else {
+            text_adds(&t, real);
+        }
         text_adds(&t, "\n");
         free(real);
         free(shown.s);
@@ -786,6 +806,8 @@ static size_t check_output(const char *md, const struct lines *doc, size_t at)
         if (s.server[i].pid > 0)
             stop_group(s.server[i].pid);
         free(s.server[i].sample_port);
+        free(s.server[i].command);
+        free(s.server[i].listening);
     }
     free(s.run.s);
     for (int i = 0; i < s.masks; i++)

@@ -171,6 +171,11 @@ static void sample_with_server(void)
                                   "$ greet port 8080 from 127.0.0.1:40000 after 12 ms\n"
                                   "hello, port 8080 from 127.0.0.1:51515 after 7 ms\n```\n");
     TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for a sample with a server");
+    /* "$ SERVER &" in the block stands for the marker's server. */
+    p = run_check("<!-- output: server fake-server 0 as 8080 -->\n```\n"
+                  "$ fake-server 0 &\nlistening on 127.0.0.1:8080\n"
+                  "$ greet 8080\nhello, 8080\n```\n");
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for a sample that starts its server");
     p = run_check("<!-- output: server fake-server 0 as 8080 -->\n```\n"
                   "$ greet port 8080\nhello, port 8081\n```\n");
     TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for a wrong port");
