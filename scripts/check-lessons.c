@@ -43,8 +43,10 @@
  *                                   shows: in the commands it is replaced by
  *                                   REAL, and REAL in the output by PORT.
  *                                   A line "$ COMMAND &" of the block stands
- *                                   for this server: it is not run again,
- *                                   and its output is the listening line.
+ *                                   for this server (COMMAND as given, or
+ *                                   with its word "0" written as PORT): it
+ *                                   is not run again, and its output is the
+ *                                   listening line.
  *          run COMMAND              runs COMMAND first, not shown (sample
  *                                   ports replaced as in the commands).
  *          log                      the block is the last server's output
@@ -666,6 +668,30 @@ static bool parse_clauses(const char *md, size_t lineno, char *clauses, struct s
     return true;
 }
 
+/* True if a command of a block, "SERVER &", is the marker's server: its
+ * command as the marker gives it, or with its port, the word "0", written
+ * as the port the sample shows ("http-serve 127.0.0.1 8080 &" for
+ * "http-serve 127.0.0.1 0 as 8080"). */
+static bool stands_for(const char *command, const struct server *srv)
+{
+    size_t len = strlen(command);
+    if (len < 2 || strcmp(command + len - 2, " &") != 0)
+        return false;
+    len -= 2;
+    if (strlen(srv->command) == len && strncmp(command, srv->command, len) == 0)
+        return true;
+    /* The word "0": preceded by a space, followed by a space or the end. */
+    const char *zero = srv->command;
+    while ((zero = strstr(zero, " 0")) != NULL && zero[2] != ' ' && zero[2] != '\0')
+        zero += 2;
+    if (zero == NULL)
+        return false;
+    char shown[4096];
+    snprintf(shown, sizeof shown, "%.*s %s%s", (int)(zero - srv->command), srv->command,
+             srv->sample_port, zero + 2);
+    return strlen(shown) == len && strncmp(command, shown, len) == 0;
+}
+
 /* The bash script of a session: each command echoed as the lesson shows it,
  * then run with the real ports. */
 static char *session_script(const struct session *s, const struct lines *doc, size_t first,
@@ -697,11 +723,8 @@ static char *session_script(const struct session *s, const struct lines *doc, si
         /* "$ SERVER &" for a server of the marker: it is already running,
          * and its listening line is what the lesson shows. */
         const struct server *started = NULL;
-        size_t len = strlen(command.s);
         for (int k = 0; k < s->servers; k++)
-            if (len > 2 && strcmp(command.s + len - 2, " &") == 0 &&
-                strlen(s->server[k].command) == len - 2 &&
-                strncmp(command.s, s->server[k].command, len - 2) == 0)
+            if (stands_for(command.s, &s->server[k]))
                 started = &s->server[k];
         if (started != NULL) {
             text_adds(&t, "printf '%s\\n' ");
