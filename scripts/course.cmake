@@ -18,6 +18,10 @@ function(course_program name)
     target_link_libraries(${name} PRIVATE ${arg_LIBS})
     set_target_properties(${name} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+    # Remembered as "CHAPTER PROGRAM" for the check of the lessons' reference
+    # sections (scripts/CMakeLists.txt writes the list).
+    get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+    set_property(GLOBAL APPEND PROPERTY COURSE_PROGRAMS "${chapter} ${name}")
 endfunction()
 
 # course_exercise(NAME SOURCES file... [LIBS lib...])
