@@ -625,42 +625,12 @@ static void connect_unresolvable(void)
     ev_loop_free(loop);
 }
 
-/* A listener whose queue is full: the kernel drops further SYNs, so a
- * connect() to it stays in progress. */
-static int full_listener(int *port, int fds[], int *nfds)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    socklen_t alen = sizeof addr;
-    TK_ASSERT(l >= 0 && bind(l, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-                  listen(l, 0) == 0 && getsockname(l, (struct sockaddr *)&addr, &alen) == 0,
-              "setting up a listener: %s", strerror(errno));
-    *port = ntohs(addr.sin_port);
-    *nfds = 0;
-    for (int i = 0; i < 8; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        TK_ASSERT(fd >= 0, "socket: %s", strerror(errno));
-        fds[(*nfds)++] = fd;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno == EINPROGRESS &&
-            !tk_readable(fd, 0)) {
-            /* Writable within 200 ms means connected: the queue had room. */
-            struct timeval tv = {0, 200000};
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fd, &w);
-            if (select(fd + 1, NULL, &w, NULL, &tv) == 0)
-                return l;
-        }
-    }
-    tk_skip("could not fill a listener's queue here");
-}
-
 static void connect_timeout(void)
 {
     new_loop();
     memset(&rec, 0, sizeof rec);
-    int port, fds[8], nfds;
-    int l = full_listener(&port, fds, &nfds);
+    int port;
+    int l = tk_unanswering_port("127.0.0.1", &port);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
     long long start = tk_now_ms();
@@ -671,8 +641,6 @@ static void connect_timeout(void)
     TK_ASSERT_INT_EQ(rec.opened, 0, "calls of on_open");
     TK_ASSERT_INT_EQ(rec.reason, EV_TIMED_OUT, "the reason");
     TK_ASSERT(took >= 140 && took < 2000, "a 150 ms deadline took %lld ms", took);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
     close(l);
     ev_loop_free(loop);
 }
