@@ -7,11 +7,9 @@
 #include "net.h"
 #include "testkit.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,36 +70,10 @@ static void connect_timeout_bad_port(void)
     TK_ASSERT(strstr(err, "not a port number") != NULL, "the error text: %s", err);
 }
 
-/* A listener with a backlog of 0 whose queue the test fills: the kernel
- * then drops further SYNs, and a connect() to it stays in progress. */
-static int full_listener(int *port, int fds[8])
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t alen = sizeof addr;
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    TK_ASSERT(l >= 0 && bind(l, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-                  listen(l, 0) == 0 && getsockname(l, (struct sockaddr *)&addr, &alen) == 0,
-              "setting up a listener: %s", strerror(errno));
-    *port = ntohs(addr.sin_port);
-    for (int i = 0; i < 8; i++) {
-        fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        TK_ASSERT(fds[i] >= 0, "socket: %s", strerror(errno));
-        if (connect(fds[i], (struct sockaddr *)&addr, sizeof addr) == 0 || errno != EINPROGRESS)
-            continue;
-        struct pollfd p = {.fd = fds[i], .events = POLLOUT};
-        if (poll(&p, 1, 200) == 0) {
-            for (int j = i + 1; j < 8; j++)
-                fds[j] = -1;
-            return l;
-        }
-    }
-    tk_skip("could not fill a listener's queue here");
-}
-
 static void connect_timeout_times_out(void)
 {
-    int port, fds[8];
-    int l = full_listener(&port, fds);
+    int port;
+    int l = tk_unanswering_port("127.0.0.1", &port);
     char err[NET_ERR_LEN];
     long long start = tk_now_ms();
     int fd = net_connect_timeout("127.0.0.1", port_string(port), SOCK_STREAM, 200, err);
@@ -110,9 +82,6 @@ static void connect_timeout_times_out(void)
     TK_ASSERT_INT_EQ(errno, ETIMEDOUT, "errno");
     TK_ASSERT(strstr(err, "timed out") != NULL, "the error text: %s", err);
     TK_ASSERT(took >= 190 && took < 2000, "a deadline of 200 ms took %lld ms", took);
-    for (int i = 0; i < 8; i++)
-        if (fds[i] >= 0)
-            close(fds[i]);
     close(l);
 }
 
