@@ -474,11 +474,18 @@ static void finish_request(struct ev_conn *c, struct client *cl)
 }
 
 /* Parses what has arrived and answers each complete request in turn.  While
- * a file is being sent, the bytes of later requests wait in the input. */
+ * a file is being sent, the bytes of later requests wait in the input.
+ *
+ * Bounded work: one 64 KiB read can hold thousands of pipelined requests,
+ * and answering them all at once (a directory listing each) would block the
+ * loop for seconds and queue megabytes for a client that may not even read.
+ * So while the output queued is above the loop's limit (ev_output_full),
+ * the requests left wait in the input; the loop calls on_data again once
+ * the output has drained. */
 static void process_input(struct ev_conn *c)
 {
     struct client *cl = ev_data(c);
-    while (!cl->responding) {
+    while (!cl->responding && !ev_output_full(c)) {
         size_t len, used;
         const char *data = ev_input(c, &len);
         if (len == 0 && !http_pending(&cl->parser))

@@ -854,6 +854,13 @@ static enum http_event feed_head(struct http_parser *p, const char *data, size_t
         size_t line_len = p->head_len - p->line_start;
         const char *line = p->head + p->line_start;
         bool empty = line_len == 1 || (line_len == 2 && line[0] == '\r');
+        if (empty && p->line_start == 0 && p->kind == HTTP_RESPONSE) {
+            /* The allowance below is for requests only: a response starts
+             * with its status line, and a server that sends empty lines
+             * instead (forever, perhaps) is not speaking HTTP. */
+            *used = i;
+            return fail(p, HTTP_MALFORMED, "an empty line where the status line should be");
+        }
         if (empty && p->line_start == 0) {
             /* RFC 9112 section 2.2: empty lines before a request line are
              * ignored (a client that sent an extra CRLF after a body). */
