@@ -12,7 +12,6 @@
  *
  * Linux-specific: ICMP datagram sockets, IP_RECVERR and its error queue.
  */
-#define _GNU_SOURCE /* struct in_pktinfo and friends in <netinet/in.h> */
 #include "icmp.h"
 #include "net.h"
 #include "pingstats.h"
@@ -20,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <time.h> /* before <linux/errqueue.h>, which uses struct timespec */
 #include <linux/errqueue.h>
 #include <poll.h>
 #include <signal.h>
@@ -27,7 +27,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "icmp-ping"

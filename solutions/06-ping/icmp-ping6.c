@@ -10,7 +10,6 @@
  * the hop limit of a reply comes as ancillary data (IPV6_RECVHOPLIMIT).
  * Linux-specific: ICMPv6 datagram sockets.
  */
-#define _GNU_SOURCE /* IPV6_RECVHOPLIMIT in <netinet/in.h> */
 #include "icmp.h"
 #include "net.h"
 #include "pingstats.h"
