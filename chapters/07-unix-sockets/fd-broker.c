@@ -123,10 +123,7 @@ int main(int argc, char **argv)
             nanosleep(&pause, NULL);
         }
     }
-    close(listener);
-    if (net_unix_unlink(path) < 0) {
-        fprintf(stderr, "fd-broker: removing %s: %s\n", path, strerror(errno));
+    if (net_unix_close_listener("fd-broker", listener, path) != 0)
         status = 1;
-    }
     return status;
 }

@@ -54,15 +54,7 @@ static void answer(int client)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs(usage_text, stderr);
-        return 2;
-    }
-    const char *path = argv[1];
+    const char *path = net_unix_server_args(argc, argv, usage_text);
     int stop = serve_stop_pipe("peercred-server");
     int listener = net_unix_listen_or_exit("peercred-server", path, SOCK_STREAM);
     int stopped = 0;
@@ -75,10 +67,5 @@ int main(int argc, char **argv)
             fprintf(stderr, "peercred-server: accept: %s\n", strerror(errno));
         }
     }
-    close(listener);
-    if (net_unix_unlink(path) < 0) {
-        fprintf(stderr, "peercred-server: removing %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
+    return net_unix_close_listener("peercred-server", listener, path);
 }

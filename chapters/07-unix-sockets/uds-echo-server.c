@@ -39,15 +39,7 @@ int main(int argc, char **argv)
 {
     char err[EV_ERR_LEN];
 
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs(usage_text, stderr);
-        return 2;
-    }
-    const char *path = argv[1];
+    const char *path = net_unix_server_args(argc, argv, usage_text);
     /* The loop first: from here on SIGINT and SIGTERM wait for it, so the
      * path is always removed below. */
     struct ev_loop *loop = ev_loop_new(err);

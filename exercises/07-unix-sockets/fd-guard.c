@@ -101,10 +101,5 @@ int main(int argc, char **argv)
             fprintf(stderr, "fd-guard: accept: %s\n", strerror(errno));
         }
     }
-    close(listener);
-    if (net_unix_unlink(path) < 0) {
-        fprintf(stderr, "fd-guard: removing %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
+    return net_unix_close_listener("fd-guard", listener, path);
 }

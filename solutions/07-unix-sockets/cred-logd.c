@@ -18,9 +18,9 @@
 #define _GNU_SOURCE /* struct ucred, SO_PASSCRED, SCM_CREDENTIALS */
 #include "net.h"
 #include "serve.h"
+#include "uds.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -85,15 +85,7 @@ static void print_one(int sock)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs(usage_text, stderr);
-        return 2;
-    }
-    const char *path = argv[1];
+    const char *path = net_unix_server_args(argc, argv, usage_text);
     int stop = serve_stop_pipe("cred-logd");
     char err[NET_ERR_LEN];
     int sock = net_unix_listen(path, SOCK_DGRAM, err);
@@ -110,23 +102,11 @@ int main(int argc, char **argv)
     }
     printf("listening on %s\n", path);
     fflush(stdout);
-    for (;;) {
-        struct pollfd fds[2] = {{sock, POLLIN, 0}, {stop, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            fprintf(stderr, "cred-logd: poll: %s\n", strerror(errno));
-            break;
-        }
-        if (fds[1].revents)
-            break;
-        if (fds[0].revents)
-            print_one(sock);
-    }
-    close(sock);
-    if (net_unix_unlink(path) < 0) {
-        fprintf(stderr, "cred-logd: removing %s: %s\n", path, strerror(errno));
-        return 1;
-    }
-    return 0;
+    int ready;
+    while ((ready = uds_wait_readable(sock, stop)) > 0)
+        print_one(sock);
+    if (ready < 0)
+        fprintf(stderr, "cred-logd: poll: %s\n", strerror(errno));
+    int status = net_unix_close_listener("cred-logd", sock, path);
+    return ready < 0 ? 1 : status;
 }

@@ -163,10 +163,7 @@ int main(int argc, char **argv)
         next = (next + 1) % (int)count;
     }
     stop_workers(workers, started);
-    close(listener);
-    if (net_unix_unlink(path) < 0) {
-        fprintf(stderr, "prefork-echo: removing %s: %s\n", path, strerror(errno));
+    if (net_unix_close_listener("prefork-echo", listener, path) != 0)
         status = 1;
-    }
     return status;
 }

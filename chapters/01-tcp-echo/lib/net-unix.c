@@ -227,3 +227,26 @@ int net_unix_unlink(const char *name)
         return -1;
     return 0;
 }
+
+const char *net_unix_server_args(int argc, char **argv, const char *usage_text)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage_text, stdout);
+        exit(0);
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs(usage_text, stderr);
+        exit(2);
+    }
+    return argv[1];
+}
+
+int net_unix_close_listener(const char *program, int fd, const char *name)
+{
+    close(fd);
+    if (net_unix_unlink(name) < 0) {
+        fprintf(stderr, "%s: removing %s: %s\n", program, name, strerror(errno));
+        return 1;
+    }
+    return 0;
+}

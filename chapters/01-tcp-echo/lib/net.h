@@ -166,6 +166,17 @@ char *net_unix_format_address(const struct sockaddr_un *addr, socklen_t len,
  * failure "PROGRAM: NAME: reason" on stderr and exit status 1. */
 int net_unix_listen_or_exit(const char *program, const char *name, int socktype);
 
+/* The command line of a Unix socket server, "PROGRAM NAME": returns NAME.
+ * Prints usage_text and exits, on stdout with status 0 for --help, on
+ * stderr with status 2 for anything else (no NAME, more arguments, an
+ * option). */
+const char *net_unix_server_args(int argc, char **argv, const char *usage_text);
+
+/* What a Unix socket server does last: closes fd and removes the socket
+ * file NAME (net_unix_unlink()).  Returns the exit status: 0, or 1 after
+ * printing "PROGRAM: removing NAME: reason". */
+int net_unix_close_listener(const char *program, int fd, const char *name);
+
 /* Removes the socket file of a server that is ending (a socket file
  * outlives its socket: the next bind() to the path would fail).  Nothing to
  * do for an abstract name, which goes away with its socket.  Returns 0 (also

@@ -115,18 +115,29 @@ int uds_peer_credentials(int sock, pid_t *pid, uid_t *uid, gid_t *gid)
     return 0;
 }
 
-int uds_accept_until_stopped(int listener, int stop_fd, int *stopped)
+int uds_wait_readable(int fd, int stop_fd)
 {
-    *stopped = 0;
     for (;;) {
-        struct pollfd fds[2] = {{listener, POLLIN, 0}, {stop_fd, POLLIN, 0}};
+        struct pollfd fds[2] = {{fd, POLLIN, 0}, {stop_fd, POLLIN, 0}};
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
-        if (fds[1].revents) {
-            *stopped = 1;
+        if (fds[1].revents)
+            return 0;
+        if (fds[0].revents)
+            return 1;
+    }
+}
+
+int uds_accept_until_stopped(int listener, int stop_fd, int *stopped)
+{
+    *stopped = 0;
+    for (;;) {
+        int ready = uds_wait_readable(listener, stop_fd);
+        if (ready <= 0) {
+            *stopped = ready == 0;
             return -1;
         }
         int fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);

@@ -44,11 +44,16 @@ int uds_peer_credentials(int sock, pid_t *pid, uid_t *uid, gid_t *gid);
  * "request timed out" (SO_RCVTIMEO ran out), or strerror(errno). */
 int uds_recv_line(int sock, char *buf, size_t size, const char **why);
 
+/* For the single-threaded servers of the chapter: waits until fd or stop_fd
+ * (the read end of chapter 03's serve_stop_pipe()) turns readable.  Returns
+ * 1 when fd is readable, 0 when a stop signal came, -1 with errno set if
+ * poll() failed (EINTR is retried). */
+int uds_wait_readable(int fd, int stop_fd);
+
 /* For the blocking servers of the chapter, which serve one client at a time:
- * waits until a client connects to listener or stop_fd (chapter 03's
- * serve_stop_pipe()) turns readable.  Returns the new connection; -1 with
- * *stopped set when a stop signal came; -1 with errno set if accept()
- * failed (EINTR is retried). */
+ * waits with uds_wait_readable() and accepts.  Returns the new connection;
+ * -1 with *stopped set when a stop signal came; -1 with errno set if
+ * accept() failed (EINTR is retried). */
 int uds_accept_until_stopped(int listener, int stop_fd, int *stopped);
 
 #endif

@@ -433,6 +433,40 @@ static void broker_refusals(void)
     TK_ASSERT_STR_EQ(ok->out_text != NULL ? ok->out_text : "", "x\n", "the file");
 }
 
+/* Sends a raw request and checks the broker's reply line. */
+static void expect_broker_reply(const char *path, const char *request, size_t len,
+                                bool half_close, const char *reply)
+{
+    int fd = tk_unix_connect(path, SOCK_STREAM);
+    tk_send(fd, request, len, WAIT_MS);
+    if (half_close)
+        shutdown(fd, SHUT_WR);
+    /* Up to the newline only: a broker that closes with part of the request
+     * unread makes the kernel report ECONNRESET after the reply. */
+    char got[128];
+    size_t n = 0;
+    while (n < sizeof got && tk_recv(fd, got + n, 1, WAIT_MS) == 1 && got[n++] != '\n')
+        continue;
+    TK_ASSERT_BYTES_EQ(got, n, reply, strlen(reply), "the broker's reply");
+    close(fd);
+}
+
+/* Requests no fd-fetch would send: too long, unfinished, empty. */
+static void broker_hostile_requests(void)
+{
+    const char *dir = make_secret("w\n");
+    const char *path = tk_unix_path("broker.sock");
+    tk_start_unix_server(path, program("fd-broker"), path, dir, NULL);
+    char long_name[400];
+    memset(long_name, 'n', sizeof long_name);
+    expect_broker_reply(path, long_name, sizeof long_name, false, "ERR line too long\n");
+    expect_broker_reply(path, "secret.txt", 10, true, "ERR no newline before the end\n");
+    expect_broker_reply(path, "\n", 1, false, "ERR not a file name of this directory\n");
+    expect_broker_reply(path, ".\n", 2, false, "ERR not a file name of this directory\n");
+    struct tk_proc *ok = tk_run(NULL, 0, WAIT_MS, program("fd-fetch"), path, "secret.txt", NULL);
+    TK_ASSERT_INT_EQ(tk_exit_code(ok), 0, "a good request after the bad ones");
+}
+
 /* A client that connects and says nothing is dropped after two seconds. */
 static void broker_drops_silent_client(void)
 {
@@ -691,6 +725,7 @@ static const struct tk_case cases[] = {
     {"echo.bench-over-unix", bench_over_unix},
     {"fd.passed-to-another-user", descriptor_passed},
     {"fd.refusals", broker_refusals},
+    {"fd.hostile-requests", broker_hostile_requests},
     {"fd.silent-client-dropped", broker_drops_silent_client},
     {"fd.truncated-ancillary-data", truncated_ancillary_data},
     {"fd.two-descriptors", two_descriptors},
