@@ -36,6 +36,9 @@ struct bench {
     long opened, closed, done, errors;
     long long received;       /* messages echoed intact */
     double start;
+    const char *url;
+    struct ws_options options;
+    long started;             /* connections opened so far */
 };
 
 static struct bench b;
@@ -52,6 +55,8 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static long close_all(struct ev_loop *loop, void *arg);
+
 static void on_open(struct ws *ws)
 {
     if (++b.opened == 1)
@@ -60,6 +65,7 @@ static void on_open(struct ws *ws)
         if (b.opened == b.conns) {
             printf("open=%ld\n", b.opened);
             fflush(stdout);
+            ev_timer_add(b.loop, b.idle_seconds * 1000, close_all, NULL);
         }
         return;
     }
@@ -108,6 +114,25 @@ static long close_all(struct ev_loop *loop, void *arg)
     return EV_TIMER_DONE;
 }
 
+/* Opens the next batch of connections; runs again until all are open. */
+static long open_batch(struct ev_loop *loop, void *arg)
+{
+    (void)arg;
+    char err[EV_ERR_LEN];
+    for (int k = 0; k < 100 && b.started < b.conns; k++, b.started++) {
+        struct client *cl = malloc(sizeof *cl);
+        if (cl == NULL || ws_connect(loop, b.url, &handlers, &b.options, cl, err) == NULL) {
+            fprintf(stderr, "ws-bench: %s\n", cl ? err : "out of memory");
+            free(cl);
+            b.errors++;
+            ev_stop(loop);
+            return EV_TIMER_DONE;
+        }
+        cl->left = b.messages;
+    }
+    return b.started < b.conns ? 1 : EV_TIMER_DONE;
+}
+
 static long option(const char *text, long min, long max)
 {
     long value = net_parse_number(text, min, max);
@@ -153,17 +178,12 @@ int main(int argc, char **argv)
     }
     for (long k = 0; k < b.size; k++)
         b.payload[k] = (char)(k * 7 + 3);
-    struct ws_options options = {.max_message = (size_t)b.size + 1};
-    for (long k = 0; k < b.conns; k++) {
-        struct client *cl = malloc(sizeof *cl);
-        if (cl == NULL || ws_connect(b.loop, argv[i], &handlers, &options, cl, err) == NULL) {
-            fprintf(stderr, "ws-bench: %s\n", cl ? err : "out of memory");
-            return 1;
-        }
-        cl->left = b.messages;
-    }
-    if (b.idle_seconds > 0)
-        ev_timer_add(b.loop, b.idle_seconds * 1000, close_all, NULL);
+    b.url = argv[i];
+    b.options.max_message = (size_t)b.size + 1;
+    b.options.handshake_timeout_ms = 60000;
+    /* Connections are opened in batches from a loop timer, so that the
+     * handshakes of the first ones go out while later ones connect. */
+    ev_timer_add(b.loop, 1, open_batch, NULL);
     ev_run(b.loop);
     double seconds = now() - b.start;
     if (b.idle_seconds == 0) {
