@@ -116,7 +116,7 @@ static void answer_request(struct ev_conn *c, const struct frame_message *m)
 
     if (json_parse_object(m->content, m->content_length, &request, err) < 0) {
         char why[JSON_ERR_LEN + 64];
-        int n = snprintf(why, sizeof why, "the content is not a flat JSON object: %s", err);
+        int n = snprintf(why, sizeof why, "the content is not a JSON object: %s", err);
         answer_json(c, "error", why, (size_t)n);
         return;
     }
@@ -124,7 +124,9 @@ static void answer_request(struct ev_conn *c, const struct frame_message *m)
     if (action == NULL || action->type != JSON_STRING) {
         static const char why[] = "the request has no \"action\" string";
         answer_json(c, "error", why, sizeof why - 1);
-    } else if (strcmp(action->string, "search") == 0) {
+    } else if (json_equals(action, "search", strlen("search"))) {
+        /* Compared with its length: "search\u0000zzz" is another action,
+         * though strcmp() would stop at the NUL and call it "search". */
         answer_search(c, json_get(&request, "value"));
     } else {
         int n = snprintf(err, sizeof err, "unknown action \"%.64s\"", action->string);

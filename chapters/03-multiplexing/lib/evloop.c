@@ -993,9 +993,7 @@ struct ev_loop *ev_loop_new(char *err)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    struct sigaction ignore = {0};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
 
     loop->signals.kind = SOURCE_SIGNAL;
     loop->wakeup.kind = SOURCE_WAKEUP;
@@ -1154,6 +1152,22 @@ void ev_consume(struct ev_conn *c, size_t n)
         buffer_drop(&c->in, n);
     }
     mark_dirty(c); /* reading may resume if the input was full */
+}
+
+size_t ev_line(struct ev_conn *c, size_t max, bool *too_long)
+{
+    size_t len;
+    const char *data = ev_input(c, &len);
+    size_t look = len < max ? len : max;
+    const char *newline = memchr(data, '\n', look);
+    *too_long = false;
+    if (newline != NULL)
+        return (size_t)(newline - data) + 1;
+    if (max > 0 && len >= max) {
+        *too_long = true;
+        return max;
+    }
+    return 0;
 }
 
 int ev_write(struct ev_conn *c, const void *data, size_t len)

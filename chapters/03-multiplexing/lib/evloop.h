@@ -194,6 +194,21 @@ const char *ev_input(struct ev_conn *c, size_t *len);
 /* Drops the first n bytes of the input (n at most its length). */
 void ev_consume(struct ev_conn *c, size_t n);
 
+/* For line protocols: the length of the first line of the input, its
+ * '\n' included, or 0 while it has not arrived whole.  If max bytes have
+ * come without a '\n', returns max and sets *too_long (a server answers
+ * an error, or passes the line on in pieces); else clears it.  The line is
+ * at ev_input(); ev_consume() it when done:
+ *     size_t n;
+ *     bool too_long;
+ *     while ((n = ev_line(c, MAX_LINE, &too_long)) > 0) {
+ *         size_t len;
+ *         const char *line = ev_input(c, &len);
+ *         ... use line[0 .. n) ...
+ *         ev_consume(c, n);
+ *     } */
+size_t ev_line(struct ev_conn *c, size_t max, bool *too_long);
+
 /* Queues len bytes to be sent.  They are copied; the loop sends them when
  * the socket can take them.  Returns 0, or -1 if out of memory (the
  * connection is then closed). */
