@@ -184,11 +184,11 @@ static long send_when_due(struct ev_conn *c, void *arg)
     return EV_TIMER_DONE;
 }
 
-/* Sends text (malloc'd, taken over) after a delay; or at once when too many
- * replies already wait, or the timer cannot be had. */
+/* Sends text (malloc'd, taken over) after a delay; at once if the timer
+ * cannot be had. */
 static void send_later(struct session *s, char *text, size_t len)
 {
-    struct waiting *w = s->count < INSPECT_MAX_WAITING ? malloc(sizeof *w) : NULL;
+    struct waiting *w = malloc(sizeof *w);
     if (w) {
         *w = (struct waiting){.next = s->first, .session = s, .text = text, .len = len};
         if (ev_conn_timer_add(ws_conn(s->ws), next_delay_ms(), send_when_due, w)) {
@@ -224,6 +224,10 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
         return;
     if (opcode != WS_TEXT) {
         ws_close(ws, WS_CLOSE_UNSUPPORTED_DATA, "requests are text messages");
+        return;
+    }
+    if (s->count >= INSPECT_MAX_WAITING) {
+        ws_close(ws, WS_CLOSE_POLICY_VIOLATION, "too many requests in flight");
         return;
     }
     struct rpc_request req;
