@@ -23,10 +23,22 @@ struct answer {
     char message[JSON_ERR_LEN + 64];
 };
 
-static void fail(struct answer *a, int code, const char *fmt, const char *id)
+/* An error, whose message quotes a name the client sent.  A long name is
+ * cut, at a character boundary, so that the message stays short and stays
+ * UTF-8 (the JSON writer refuses anything else). */
+static void fail(struct answer *a, int code, const char *fmt, const char *name)
 {
+    enum { SHOWN = 48 };
+    char shown[SHOWN + 4];
+    size_t len = strlen(name);
+    if (len > SHOWN) {
+        len = SHOWN;
+        while (len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80)
+            len--; /* name[len] continues a character: cut before it */
+    }
+    snprintf(shown, sizeof shown, "%.*s%s", (int)len, name, name[len] ? "..." : "");
     a->code = code;
-    snprintf(a->message, sizeof a->message, fmt, id);
+    snprintf(a->message, sizeof a->message, fmt, shown);
 }
 
 /* Each method starts its result with rpc_result_begin(&a->w, a->id), writes

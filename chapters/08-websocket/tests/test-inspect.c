@@ -188,7 +188,18 @@ static void service_errors(void)
         "{\"method\": \"GetWidgetContainer\", \"params\": {\"id\": \"c-101\"}, \"id\": 16}\n"
         "{\"method\": \"GetDocument\", \"id\": 17}\n";
     tk_write_stdin(client, requests, strlen(requests));
-    static const char *const wanted[] = {
+    /* A method of 200 two-byte characters: the error quotes it cut short,
+     * at a character boundary. */
+    char long_request[1024] = "{\"method\": \"";
+    for (int i = 0; i < 200; i++)
+        strcat(long_request, "\xC3\xA9");
+    strcat(long_request, "\", \"id\": 18}\n");
+    tk_write_stdin(client, long_request, strlen(long_request));
+    char long_reply[256] = "{\"id\": 18, \"error\": {\"code\": -32601, \"message\": \"no method \\\"";
+    for (int i = 0; i < 24; i++)
+        strcat(long_reply, "\xC3\xA9");
+    strcat(long_reply, "...\\\"\"}}");
+    static const char *wanted[] = {
         "{\"id\": null, \"error\": {\"code\": -32700, \"message\": ",
         "{\"id\": null, \"error\": {\"code\": -32600, \"message\": \"a request is a JSON object\"}}",
         "{\"id\": 11, \"error\": {\"code\": -32601, \"message\": \"no method \\\"Shutdown\\\"\"}}",
@@ -198,8 +209,10 @@ static void service_errors(void)
         "{\"id\": 15, \"error\": {\"code\": -32600, \"message\": \"\\\"method\\\" must be a string\"}}",
         "{\"id\": 16, \"result\": {\"widgetId\": \"w-201\"}}",
         "{\"id\": 17, \"error\": {\"code\": -32602, \"message\": \"GetDocument needs params {\\\"id\\\": a string}\"}}",
+        NULL, /* the long method's, below */
     };
     enum { WANTED = sizeof wanted / sizeof wanted[0] };
+    wanted[WANTED - 1] = long_reply;
     bool got[WANTED] = {false};
     for (size_t n = 0; n < WANTED; n++) {
         const char *line = tk_read_line(client, 5000);
