@@ -23,10 +23,22 @@ struct answer {
     char message[JSON_ERR_LEN + 64];
 };
 
-static void fail(struct answer *a, int code, const char *fmt, const char *id)
+/* An error, whose message quotes a name the client sent.  A long name is
+ * cut, at a character boundary, so that the message stays short and stays
+ * UTF-8 (the JSON writer refuses anything else). */
+static void fail(struct answer *a, int code, const char *fmt, const char *name)
 {
+    enum { SHOWN = 48 };
+    char shown[SHOWN + 4];
+    size_t len = strlen(name);
+    if (len > SHOWN) {
+        len = SHOWN;
+        while (len > 0 && ((unsigned char)name[len] & 0xC0) == 0x80)
+            len--; /* name[len] continues a character: cut before it */
+    }
+    snprintf(shown, sizeof shown, "%.*s%s", (int)len, name, name[len] ? "..." : "");
     a->code = code;
-    snprintf(a->message, sizeof a->message, fmt, id);
+    snprintf(a->message, sizeof a->message, fmt, shown);
 }
 
 /* Each method starts its result with rpc_result_begin(&a->w, a->id), writes
@@ -184,11 +196,11 @@ static long send_when_due(struct ev_conn *c, void *arg)
     return EV_TIMER_DONE;
 }
 
-/* Sends text (malloc'd, taken over) after a delay; or at once when too many
- * replies already wait, or the timer cannot be had. */
+/* Sends text (malloc'd, taken over) after a delay; at once if the timer
+ * cannot be had. */
 static void send_later(struct session *s, char *text, size_t len)
 {
-    struct waiting *w = s->count < INSPECT_MAX_WAITING ? malloc(sizeof *w) : NULL;
+    struct waiting *w = malloc(sizeof *w);
     if (w) {
         *w = (struct waiting){.next = s->first, .session = s, .text = text, .len = len};
         if (ev_conn_timer_add(ws_conn(s->ws), next_delay_ms(), send_when_due, w)) {
@@ -224,6 +236,10 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
         return;
     if (opcode != WS_TEXT) {
         ws_close(ws, WS_CLOSE_UNSUPPORTED_DATA, "requests are text messages");
+        return;
+    }
+    if (s->count >= INSPECT_MAX_WAITING) {
+        ws_close(ws, WS_CLOSE_POLICY_VIOLATION, "too many requests in flight");
         return;
     }
     struct rpc_request req;

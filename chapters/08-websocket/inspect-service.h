@@ -28,10 +28,11 @@ extern const struct ws_handlers inspect_handlers;
 #define INSPECT_MAX_DELAY_MS 60
 void inspect_set_delays(long min_ms, long max_ms);
 
-/* A connection may have this many replies waiting for their delay; the
- * reply to a request beyond it is sent at once, without a delay.  With the
- * event loop's pause on reading while a client lets its output pile up,
- * this bounds the memory one client can make the server hold. */
+/* A connection may have this many replies waiting for their delay.  A
+ * client that sends more requests before reading the answers is not
+ * keeping a pipeline full, it is flooding the server: its connection is
+ * closed with code 1008 (policy violation).  This bounds the memory and the
+ * time one client can take from the others. */
 #define INSPECT_MAX_WAITING 4096
 
 #endif

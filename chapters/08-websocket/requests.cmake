@@ -25,12 +25,12 @@ target_include_directories(rpc-test-server PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/te
 target_link_libraries(rpc-test-server PUBLIC ws testkit)
 
 course_test_driver(test-ch08-rpc SOURCES tests/test-rpc.c)
-target_link_libraries(test-ch08-rpc PRIVATE rpc rpc-test-server)
+target_link_libraries(test-ch08-rpc PRIVATE rpc rpc-test-server inspect)
 set(rpc_cases
     rpc.out-of-order-under-load rpc.deadlines rpc.duplicate-and-unknown-ids
     rpc.stray-reasons rpc.notifications-and-garbage rpc.connection-drops
     rpc.cancel rpc.malformed-replies rpc.params-must-be-object rpc.parse-requests rpc.write-replies
-    rpc.inspect-lost-connection rpc.inspect-timeout)
+    rpc.inspect-lost-connection rpc.inspect-timeout rpc.inspect-flood-closed)
 if(TARGET ws-server)
     list(APPEND rpc_cases rpc.inspect-under-load)
     course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60

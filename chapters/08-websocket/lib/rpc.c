@@ -182,17 +182,26 @@ long long rpc_call(struct rpc_client *rpc, const char *method, const char *param
     struct pending *p = calloc(1, sizeof *p);
     size_t len;
     char *text = p ? request_text(method, params, rpc->next_id, &len) : NULL;
-    if (!text || remember_id(rpc, rpc->next_id) < 0 ||
-        ws_send(rpc->ws, WS_TEXT, text, len) < 0) {
+    if (!text || remember_id(rpc, rpc->next_id) < 0) {
+        free(text);
+        free(p);
+        return -1;
+    }
+    *p = (struct pending){.id = rpc->next_id, .fn = fn, .arg = arg,
+                          .timeout_ms = timeout_ms, .rpc = rpc};
+    /* The deadline first: a request is never sent without one. */
+    if (timeout_ms > 0)
+        p->timer = ev_conn_timer_add(ws_conn(rpc->ws), timeout_ms, deadline_passed, p);
+    if ((timeout_ms > 0 && p->timer == 0) || ws_send(rpc->ws, WS_TEXT, text, len) < 0) {
+        if (p->timer)
+            ev_conn_timer_cancel(ws_conn(rpc->ws), p->timer);
         free(text);
         free(p);
         return -1;
     }
     free(text);
-    *p = (struct pending){.id = rpc->next_id++, .fn = fn, .arg = arg,
-                          .sent_us = now_us(), .timeout_ms = timeout_ms, .rpc = rpc};
-    if (timeout_ms > 0)
-        p->timer = ev_conn_timer_add(ws_conn(rpc->ws), timeout_ms, deadline_passed, p);
+    p->sent_us = now_us();
+    rpc->next_id++;
     rpc->pending[rpc->count++] = p;
     rpc->stats.sent++;
     return p->id;

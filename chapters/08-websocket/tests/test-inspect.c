@@ -188,7 +188,18 @@ static void service_errors(void)
         "{\"method\": \"GetWidgetContainer\", \"params\": {\"id\": \"c-101\"}, \"id\": 16}\n"
         "{\"method\": \"GetDocument\", \"id\": 17}\n";
     tk_write_stdin(client, requests, strlen(requests));
-    static const char *const wanted[] = {
+    /* A method of 200 two-byte characters: the error quotes it cut short,
+     * at a character boundary. */
+    char long_request[1024] = "{\"method\": \"";
+    for (int i = 0; i < 200; i++)
+        strcat(long_request, "\xC3\xA9");
+    strcat(long_request, "\", \"id\": 18}\n");
+    tk_write_stdin(client, long_request, strlen(long_request));
+    char long_reply[256] = "{\"id\": 18, \"error\": {\"code\": -32601, \"message\": \"no method \\\"";
+    for (int i = 0; i < 24; i++)
+        strcat(long_reply, "\xC3\xA9");
+    strcat(long_reply, "...\\\"\"}}");
+    static const char *wanted[] = {
         "{\"id\": null, \"error\": {\"code\": -32700, \"message\": ",
         "{\"id\": null, \"error\": {\"code\": -32600, \"message\": \"a request is a JSON object\"}}",
         "{\"id\": 11, \"error\": {\"code\": -32601, \"message\": \"no method \\\"Shutdown\\\"\"}}",
@@ -198,8 +209,10 @@ static void service_errors(void)
         "{\"id\": 15, \"error\": {\"code\": -32600, \"message\": \"\\\"method\\\" must be a string\"}}",
         "{\"id\": 16, \"result\": {\"widgetId\": \"w-201\"}}",
         "{\"id\": 17, \"error\": {\"code\": -32602, \"message\": \"GetDocument needs params {\\\"id\\\": a string}\"}}",
+        NULL, /* the long method's, below */
     };
     enum { WANTED = sizeof wanted / sizeof wanted[0] };
+    wanted[WANTED - 1] = long_reply;
     bool got[WANTED] = {false};
     for (size_t n = 0; n < WANTED; n++) {
         const char *line = tk_read_line(client, 5000);
@@ -218,7 +231,9 @@ static void service_errors(void)
 }
 
 /* A client that sends requests as fast as it can and never reads a reply
- * holds up nobody else, and the server does not pile up its replies. */
+ * holds up nobody else, and costs the server bounded memory: once its
+ * unread replies reach the event loop's output limit, the server stops
+ * reading its requests, and its sends stall in the kernel. */
 static void slow_consumer(void)
 {
     struct tk_proc *server = start_server();
@@ -246,21 +261,28 @@ static void slow_consumer(void)
     int flags = fcntl(fd, F_GETFL);
     TK_ASSERT(flags >= 0 && fcntl(fd, F_SETFL, flags | O_NONBLOCK) == 0, "fcntl: %s",
               strerror(errno));
-    /* Frames one after another, as fast as the socket takes them; a frame
-     * cut short by a full buffer is finished later, so the stream stays
-     * whole.  The test never waits on the socket. */
+    /* Frames one after another, as fast as the socket takes them, until
+     * the server has stopped taking them for half a second (a frame cut
+     * short by a full buffer is finished later, so the stream stays whole;
+     * the test never waits on the socket). */
     unsigned long sent = 0;
     size_t offset = 0; /* into the frame being sent */
-    long long stop = tk_now_ms() + 1500;
-    while (tk_now_ms() < stop) {
+    long long give_up = tk_now_ms() + 15000, stalled_since = -1;
+    while (stalled_since < 0 || tk_now_ms() - stalled_since < 500) {
+        TK_ASSERT(tk_now_ms() < give_up, "the server took requests for 15 s without a "
+                  "pause (%lu requests): it does not stop reading from a client that does "
+                  "not read", sent);
         ssize_t n = send(fd, frame + offset, frame_len - offset, MSG_NOSIGNAL);
         if (n > 0) {
+            stalled_since = -1;
             offset += (size_t)n;
             if (offset == frame_len) {
                 offset = 0;
                 sent++;
             }
         } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (stalled_since < 0)
+                stalled_since = tk_now_ms();
             tk_sleep_ms(10);
         } else {
             TK_FAIL("send: %s", n == 0 ? "sent nothing" : strerror(errno));
@@ -273,6 +295,7 @@ static void slow_consumer(void)
                                "1", NULL);
     check_document_1(p);
     TK_ASSERT(tk_still_running(server, 0), "ws-server is still running");
+
     close(fd);
 }
 

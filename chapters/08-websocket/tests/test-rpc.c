@@ -19,6 +19,7 @@
  * and GetWidgetContainer drops the connection or never answers, as the case
  * chooses.
  */
+#include "inspect-service.h"
 #include "json.h"
 #include "rpc-test-server.h"
 #include "rpc.h"
@@ -568,6 +569,41 @@ static void malformed_replies(void)
     finish_case();
 }
 
+/* The inspector itself, on this test's loop, with replies held for 5 s:
+ * the request beyond INSPECT_MAX_WAITING waiting ones gets the connection
+ * closed with 1008, and every request in flight fails with it. */
+static int flood_close_code;
+static void note_close_code(struct ws *ws, int code, const char *reason)
+{
+    flood_close_code = code;
+    client_close(ws, code, reason);
+}
+
+static bool closed(void) { return seen.closed; }
+
+static void inspect_flood_closed(void)
+{
+    enum { N = INSPECT_MAX_WAITING + 1 };
+    static struct expect e[N];
+    static const struct ws_handlers watching = {
+        .on_open = client_open, .on_message = client_message, .on_close = note_close_code};
+    inspect_set_delays(5000, 5000);
+    char url[64], err[EV_ERR_LEN];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/inspect", rts_start(&inspect_handlers));
+    TK_ASSERT(ws_connect(rts_loop, url, &watching, NULL, NULL, err) != NULL, "ws_connect: %s",
+              err);
+    rts_run_until(is_open, 5000, "the opening handshake");
+    for (int i = 0; i < N; i++) {
+        e[i] = (struct expect){.value = i, .status = RPC_DISCONNECTED};
+        TK_ASSERT(rpc_call(seen.rpc, "GetWidgetContainer", "{\"id\": \"c-101\"}", 20000,
+                           check_reply, &e[i]) > 0, "rpc_call failed");
+    }
+    rts_run_until(closed, 10000, "the server's close");
+    TK_ASSERT_INT_EQ(flood_close_code, WS_CLOSE_POLICY_VIOLATION, "the close code");
+    TK_ASSERT_INT_EQ(seen.disconnects, N, "requests failed by the close");
+    finish_case();
+}
+
 /* ---- the server side's helpers ------------------------------------------------------ */
 
 static void parse_requests(void)
@@ -657,6 +693,7 @@ int main(int argc, char **argv)
         {"rpc.malformed-replies", malformed_replies},
         {"rpc.inspect-under-load", inspect_under_load},
         {"rpc.inspect-lost-connection", inspect_lost_connection},
+        {"rpc.inspect-flood-closed", inspect_flood_closed},
         {"rpc.inspect-timeout", inspect_timeout},
         {"rpc.params-must-be-object", params_must_be_object},
         {"rpc.parse-requests", parse_requests},
