@@ -16,8 +16,8 @@
 # and, where the machine allows a sandbox (namespaces and cgroups):
 #   forkbomb   starters, but stream-client forks without end
 #   fixedport  solutions, but upper-server always listens on one fixed port
-#   bigfile    starters, but stream-client fills /tmp and tries to write
-#              outside its sandbox
+#   bigfile    starters, but stream-client fills /tmp, tries to write
+#              outside its sandbox and to read the test that runs it
 # Exit 0 when all is right, 1 when not, 77 when the sandboxed part could not
 # run here (after the rest passed).
 set -uo pipefail
@@ -70,10 +70,12 @@ hostile() {
     sed -i 's/^int main(int argc, char \*\*argv)$/static int real_main(int argc, char **argv)/' "$file"
     cat >>"$file" <<EOF
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void hostile(void)
@@ -155,12 +157,17 @@ if [ "$sandboxed" -eq 1 ]; then
     snprintf(path, sizeof path, \"%s/$token\", home ? home : \"/\");
     FILE *f = fopen(path, \"w\");
     if (f != NULL)
-        fclose(f);"
+        fclose(f);
+    /* The test that started this program must not be open to it. */
+    snprintf(path, sizeof path, \"/proc/%d/environ\", (int)getppid());
+    int fd = open(path, O_RDONLY);
+    fprintf(stderr, \"peek: %s\\n\", fd < 0 ? strerror(errno) : \"the test is open\");
+    exit(1);"
 fi
 
 # ---- grading: two shards at once, as two CI runners would, then the merge ------
 
-limits=(-c 01 -j 1 --time 240 --cpu 60 --memory 1024 --procs 64 --disk 64)
+limits=(-c 01 -j 1 --time 400 --cpu 60 --memory 1024 --procs 64 --disk 64)
 printf '%s\n' "$class/solved.bundle" "$class/starters" >"$tmp/list.txt"
 learners=("$class/cheat" "$class/broken" "$class/hang")
 [ "$sandboxed" -eq 1 ] &&
@@ -186,10 +193,10 @@ csv=$tmp/merged/class.csv
 
 # ---- the table, cell by cell ----------------------------------------------------------
 
-# expect LEARNER EXERCISE RESULT [FIRST-FAILURE-PREFIX]: every test of that
-# exercise has that result (and a first failure that starts so).
+# expect LEARNER EXERCISE RESULT [FIRST-FAILURE-PATTERN]: every test of that
+# exercise has that result (and a first failure that matches the pattern).
 expect() {
-    local learner=$1 exercise=$2 result=$3 prefix=${4:-} rows row count=0
+    local learner=$1 exercise=$2 result=$3 pattern=${4:-} rows row count=0
     rows=$(grep "^$learner,ch01,$exercise," "$csv")
     local want=5
     [ "$exercise" = ex2 ] && want=8
@@ -207,8 +214,10 @@ expect() {
         pass) [ "$message" = '"' ] || [ -z "${message%\"}" ] ||
                   fail "$learner $exercise.$test: passed with a failure message: $message" ;;
         FAIL) [ -n "${message%\"}" ] || fail "$learner $exercise.$test: failed with no message"
-              [ -z "$prefix" ] || [[ "$message" == "$prefix"* ]] ||
-                  fail "$learner $exercise.$test: first failure '$message', expected '$prefix...'" ;;
+              message=${message%\"}
+              # shellcheck disable=SC2053
+              [ -z "$pattern" ] || [[ "$message" == $pattern ]] ||
+                  fail "$learner $exercise.$test: first failure '$message', expected '$pattern'" ;;
         esac
     done <<<"$rows"
     [ "$count" -eq "$want" ] || fail "$learner $exercise: $count tests in the table, expected $want"
@@ -231,7 +240,7 @@ expect_total starters 0/23
 expect_total cheat 0/23
 
 expect broken ex1 pass
-expect broken ex2 FAIL "does not compile: exercises/01-tcp-echo/upper-server.c:"
+expect broken ex2 FAIL "does not compile: exercises/01-tcp-echo/upper-server.c:*: error: *"
 expect broken ex3 pass
 expect_total broken 15/23
 [ -s "$tmp/merged/logs/broken.txt" ] && grep -q 'upper-server.c.*error' "$tmp/merged/logs/broken.txt" ||
@@ -247,8 +256,14 @@ if [ "$sandboxed" -eq 1 ]; then
     for ex in ex1 ex2 ex3; do
         expect forkbomb "$ex" FAIL
         expect fixedport "$ex" pass
-        expect bigfile "$ex" FAIL
     done
+    expect bigfile ex1 FAIL
+    # Where the test saw the program end, it saw it fail to read the test.
+    grep -q '^bigfile,ch01,ex1,.*stderr: peek: Permission denied' "$csv" ||
+        fail "bigfile: no test reports that reading the test was refused"
+    grep -q 'the test is open' "$csv" && fail "bigfile: a learner's program could read its test"
+    expect bigfile ex2 FAIL
+    expect bigfile ex3 FAIL
     expect_total forkbomb 0/23
     expect_total fixedport 23/23
     expect_total bigfile 0/23
