@@ -89,7 +89,7 @@ static struct tk_proc *run_check(const char *lesson)
     char list[1200];
     snprintf(list, sizeof list, "%s/programs.txt", root);
     write_file(list, "01-x greet\n01-x fake-server\n", 0600);
-    return tk_run(NULL, 0, 20000, tk_program("check-lessons"), "--run", bin, "--programs",
+    return tk_run(NULL, 0, 40000, tk_program("check-lessons"), "--run", bin, "--programs",
                   list, root, NULL);
 }
 
@@ -237,7 +237,7 @@ static void edited_lesson_sample_fails(void)
     TK_ASSERT(sample[0] != '\0', "chapter 01's lesson has no output sample");
 
     const char *bin = tk_program("bin");
-    struct tk_proc *p = tk_run(NULL, 0, 20000, tk_program("check-lessons"), "--run", bin,
+    struct tk_proc *p = tk_run(NULL, 0, 40000, tk_program("check-lessons"), "--run", bin,
                                make_tree(sample), NULL);
     TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for the lesson's own sample");
 
@@ -248,7 +248,7 @@ static void edited_lesson_sample_fails(void)
         last--;
     TK_ASSERT(*last != '$' && *last != '`', "the sample ends without output: %s", sample);
     *last = *last == 'X' ? 'Y' : 'X';
-    p = tk_run(NULL, 0, 20000, tk_program("check-lessons"), "--run", bin, make_tree(sample),
+    p = tk_run(NULL, 0, 40000, tk_program("check-lessons"), "--run", bin, make_tree(sample),
                NULL);
     TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for an edited sample of the lesson");
 }
