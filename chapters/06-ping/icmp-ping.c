@@ -71,21 +71,6 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-/* Reads SECONDS as a decimal number ("1", "0.2") from min to max and returns
- * it in microseconds, or -1. */
-static long long parse_seconds(const char *text, double min, double max)
-{
-    char *end;
-
-    if (text[0] < '0' || text[0] > '9')
-        return -1;
-    errno = 0;
-    double seconds = strtod(text, &end);
-    if (errno != 0 || *end != '\0' || !(seconds >= min && seconds <= max))
-        return -1;
-    return (long long)(seconds * 1e6 + 0.5);
-}
-
 static void parse_options(int argc, char **argv, struct options *opt)
 {
     long number;
@@ -103,11 +88,11 @@ static void parse_options(int argc, char **argv, struct options *opt)
                 usage(stderr, 2);
             break;
         case 'i':
-            if ((opt->interval_us = parse_seconds(optarg, 0.002, 86400)) < 0)
+            if ((opt->interval_us = ping_parse_seconds(optarg, 0.002, 86400)) < 0)
                 usage(stderr, 2);
             break;
         case 'W':
-            if ((opt->linger_us = parse_seconds(optarg, 0.001, 86400)) < 0)
+            if ((opt->linger_us = ping_parse_seconds(optarg, 0.001, 86400)) < 0)
                 usage(stderr, 2);
             break;
         case 't':
@@ -130,20 +115,6 @@ static void parse_options(int argc, char **argv, struct options *opt)
     if (optind != argc - 1)
         usage(stderr, 2);
     opt->host = argv[optind];
-}
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void fail(int status, const char *what, const char *reason)
@@ -215,9 +186,9 @@ static void send_request(struct ping *p)
 {
     static uint8_t packet[ICMP_HEADER_LEN + ICMP_MAX_DATA];
     uint16_t seq = (uint16_t)(p->stats.transmitted + 1);
-    size_t len = icmp_build_echo(packet, p->id, seq, p->opt.size, now_ns());
+    size_t len = icmp_build_echo(packet, p->id, seq, p->opt.size, ping_now_ns());
 
-    p->last_send_us = now_us();
+    p->last_send_us = ping_now_us();
     if (p->stats.transmitted == 0)
         p->first_send_us = p->last_send_us;
     ssize_t sent;
@@ -340,7 +311,7 @@ static void read_replies(struct ping *p)
                 read_errors(p);
             return;
         }
-        int64_t received_ns = now_ns();
+        int64_t received_ns = ping_now_ns();
         struct icmp_message msg;
         if (icmp_parse(packet, (size_t)n, p->raw, &msg) < 0)
             continue; /* not an echo reply or an error about one */
@@ -425,7 +396,7 @@ static long long linger_after_last(const struct ping *p)
  * clock), then reads whatever came. */
 static void wait_and_read(struct ping *p, long long deadline)
 {
-    long long left_us = deadline - now_us();
+    long long left_us = deadline - ping_now_us();
     int timeout_ms = left_us <= 0 ? 0 : (int)((left_us + 999) / 1000);
     struct pollfd pfd = {p->sock, POLLIN, 0};
 
@@ -440,21 +411,21 @@ static void wait_and_read(struct ping *p, long long deadline)
 
 static void run(struct ping *p)
 {
-    long long next_send = now_us(), stop_at = 0;
+    long long next_send = ping_now_us(), stop_at = 0;
 
     while (!interrupted) {
         long answered = p->stats.received + p->stats.errors;
         if (p->opt.count > 0 && answered >= p->opt.count)
             break;
         bool sending = p->opt.count == 0 || p->stats.transmitted < p->opt.count;
-        if (sending && now_us() >= next_send) {
+        if (sending && ping_now_us() >= next_send) {
             send_request(p);
             next_send += p->opt.interval_us;
             if (p->stats.transmitted == p->opt.count)
                 stop_at = p->last_send_us + linger_after_last(p);
             continue;
         }
-        if (!sending && now_us() >= stop_at)
+        if (!sending && ping_now_us() >= stop_at)
             break;
         wait_and_read(p, sending ? next_send : stop_at);
     }

@@ -63,9 +63,9 @@ const char *tk_find_tool(const char *name)
     return NULL;
 }
 
-/* Runs argv to completion with its output on the test's stderr; returns its
- * exit status, or -1 if it could not run. */
-static int run_quietly(const char *const argv[])
+/* Runs argv to completion, its stdout discarded and its stderr on the test's
+ * stderr unless silent; returns its exit status, or -1 if it could not run. */
+static int run_quietly(const char *const argv[], bool silent)
 {
     pid_t pid = fork();
     if (pid < 0)
@@ -74,6 +74,8 @@ static int run_quietly(const char *const argv[])
         int null = open("/dev/null", O_WRONLY);
         if (null >= 0)
             dup2(null, STDOUT_FILENO);
+        if (null >= 0 && silent)
+            dup2(null, STDERR_FILENO);
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
@@ -105,7 +107,7 @@ static void run_ip(const char *const args[], int count)
         strncat(shown, " ", sizeof shown - strlen(shown) - 1);
         strncat(shown, args[i], sizeof shown - strlen(shown) - 1);
     }
-    int status = run_quietly(argv);
+    int status = run_quietly(argv, false);
     if (status != 0)
         tk_fail_at(__FILE__, __LINE__, "'%s' failed (status %d)", shown, status);
 }
@@ -143,7 +145,7 @@ const char *tk_netns_new(void)
     char *name = names[name_count];
     snprintf(name, sizeof names[0], "tk-%d-%d", (int)getpid(), name_count);
     const char *argv[] = {ip_path(), "netns", "add", name, NULL};
-    if (run_quietly(argv) != 0)
+    if (run_quietly(argv, true) != 0) /* the skip says why, not ip */
         tk_skip("cannot make a network namespace (needs root or CAP_SYS_ADMIN)");
     name_count++;
     tk_ip("-n", name, "link", "set", "lo", "up", NULL);

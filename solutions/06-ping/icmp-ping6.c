@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "icmp-ping6"
@@ -59,17 +58,6 @@ static void usage(FILE *to, int status)
     exit(status);
 }
 
-static long long parse_seconds(const char *text, double min)
-{
-    char *end;
-    if (text[0] < '0' || text[0] > '9')
-        return -1;
-    double seconds = strtod(text, &end);
-    if (*end != '\0' || !(seconds >= min && seconds <= 86400))
-        return -1;
-    return (long long)(seconds * 1e6 + 0.5);
-}
-
 static void parse_options(int argc, char **argv, struct ping6 *p)
 {
     long number;
@@ -85,9 +73,9 @@ static void parse_options(int argc, char **argv, struct ping6 *p)
     while ((c = getopt(argc, argv, "c:i:W:s:")) != -1) {
         if (c == 'c' && (p->count = net_parse_number(optarg, 1, LONG_MAX)) > 0)
             continue;
-        if (c == 'i' && (p->interval_us = parse_seconds(optarg, 0.002)) > 0)
+        if (c == 'i' && (p->interval_us = ping_parse_seconds(optarg, 0.002, 86400)) > 0)
             continue;
-        if (c == 'W' && (p->linger_us = parse_seconds(optarg, 0.001)) > 0)
+        if (c == 'W' && (p->linger_us = ping_parse_seconds(optarg, 0.001, 86400)) > 0)
             continue;
         /* 65535 - 40 (IPv6 header) - 8 (ICMPv6 header), less a little for
          * extension headers: what iputils allows. */
@@ -100,13 +88,6 @@ static void parse_options(int argc, char **argv, struct ping6 *p)
     if (optind != argc - 1)
         usage(stderr, 2);
     p->host = argv[optind];
-}
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* A datagram socket where ping_group_range allows it, else a raw
@@ -136,10 +117,7 @@ static void open_socket(struct ping6 *p)
  * checksum field left at zero for the kernel to fill in. */
 static size_t build_request(uint8_t *packet, const struct ping6 *p, uint16_t seq)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    size_t len = icmp_build_echo(packet, p->id, seq, p->size,
-                                 (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+    size_t len = icmp_build_echo(packet, p->id, seq, p->size, ping_now_ns());
     packet[0] = ICMP6_ECHO_REQUEST;
     packet[2] = packet[3] = 0;
     return len;
@@ -150,7 +128,7 @@ static void send_request(struct ping6 *p)
     static uint8_t packet[ICMP_HEADER_LEN + 65487];
     size_t len = build_request(packet, p, (uint16_t)(p->stats.transmitted + 1));
 
-    p->last_send_us = now_us();
+    p->last_send_us = ping_now_us();
     if (p->stats.transmitted == 0)
         p->first_send_us = p->last_send_us;
     p->stats.transmitted++;
@@ -194,14 +172,13 @@ static void read_replies(struct ping6 *p, bool raw)
             continue;
         if (n < 0)
             return;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
+        int64_t received_ns = ping_now_ns();
         struct icmp_message msg;
         if (icmp_read_echo(packet, (size_t)n, &msg) < 0 || !is_our_reply(p, &msg, raw))
             continue;
         long rtt_us = -1;
         if (msg.has_stamp && p->size >= ICMP_STAMP_LEN) {
-            int64_t rtt_ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec - msg.sent_ns;
+            int64_t rtt_ns = received_ns - msg.sent_ns;
             rtt_us = rtt_ns > 0 ? (long)(rtt_ns / 1000) : 0;
         }
         bool duplicate = ping_stats_reply(&p->stats, msg.seq, true, rtt_us);
@@ -226,13 +203,13 @@ static void on_interrupt(int signo)
 
 static void run(struct ping6 *p, bool raw)
 {
-    long long next_send = now_us(), stop_at = 0;
+    long long next_send = ping_now_us(), stop_at = 0;
 
     while (!interrupted) {
         if (p->count > 0 && p->stats.received >= p->count)
             break;
         bool sending = p->count == 0 || p->stats.transmitted < p->count;
-        if (sending && now_us() >= next_send) {
+        if (sending && ping_now_us() >= next_send) {
             send_request(p);
             next_send += p->interval_us;
             if (p->stats.transmitted == p->count) {
@@ -243,9 +220,9 @@ static void run(struct ping6 *p, bool raw)
             }
             continue;
         }
-        if (!sending && now_us() >= stop_at)
+        if (!sending && ping_now_us() >= stop_at)
             break;
-        long long left = (sending ? next_send : stop_at) - now_us();
+        long long left = (sending ? next_send : stop_at) - ping_now_us();
         struct pollfd pfd = {p->sock, POLLIN, 0};
         int ready = poll(&pfd, 1, left <= 0 ? 0 : (int)((left + 999) / 1000));
         if (ready > 0)

@@ -11,6 +11,7 @@
  */
 #include "icmp.h"
 #include "net.h"
+#include "pingstats.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -20,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define PROGRAM "icmp-traceroute"
@@ -55,7 +55,6 @@ static void usage(FILE *to, int status)
 static void parse_options(int argc, char **argv, struct options *opt)
 {
     int c;
-    char *end;
 
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--help") == 0)
@@ -67,24 +66,13 @@ static void parse_options(int argc, char **argv, struct options *opt)
             continue;
         if (c == 'q' && (opt->probes = (int)net_parse_number(optarg, 1, 10)) > 0)
             continue;
-        if (c == 'w' && optarg[0] >= '0' && optarg[0] <= '9') {
-            double seconds = strtod(optarg, &end);
-            opt->wait_us = (long long)(seconds * 1e6);
-            if (*end == '\0' && seconds > 0 && seconds <= 3600)
-                continue;
-        }
+        if (c == 'w' && (opt->wait_us = ping_parse_seconds(optarg, 0.001, 3600)) > 0)
+            continue;
         usage(stderr, 2);
     }
     if (optind != argc - 1)
         usage(stderr, 2);
     opt->host = argv[optind];
-}
-
-static long long now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Task 2: each probe leaves with the TTL of its hop. */
@@ -139,14 +127,14 @@ static struct result probe(int sock, const struct sockaddr_in *target, uint16_t 
     static uint8_t packet[PACKET_MAX];
     struct result result = {NO_ANSWER, {0}, 0};
     size_t len = icmp_build_echo(packet, id, seq, DATA_LEN, 0);
-    long long sent = now_us(), deadline = sent + wait_us;
+    long long sent = ping_now_us(), deadline = sent + wait_us;
 
     if (sendto(sock, packet, len, 0, (const struct sockaddr *)target, sizeof *target) < 0) {
         fprintf(stderr, "%s: sendto: %s\n", PROGRAM, strerror(errno));
         return result;
     }
     while (result.kind == NO_ANSWER) {
-        long long left = deadline - now_us();
+        long long left = deadline - ping_now_us();
         if (left <= 0)
             break;
         struct pollfd pfd = {sock, POLLIN, 0};
@@ -162,7 +150,7 @@ static struct result probe(int sock, const struct sockaddr_in *target, uint16_t 
         result.kind = classify(&msg, id, seq, target->sin_addr);
         result.from = from.sin_addr;
         result.code = msg.code;
-        *rtt_us = now_us() - sent;
+        *rtt_us = ping_now_us() - sent;
     }
     return result;
 }

@@ -1,7 +1,10 @@
 /* pingstats.c - a ping's bookkeeping and summary (see pingstats.h). */
 #include "pingstats.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void ping_stats_init(struct ping_stats *stats)
 {
@@ -132,4 +135,29 @@ void ping_stats_print(FILE *out, const struct ping_stats *s, long long elapsed_u
 int ping_stats_exit_status(const struct ping_stats *stats)
 {
     return stats->received > 0 ? 0 : 1;
+}
+
+long long ping_now_us(void)
+{
+    return (long long)(ping_now_ns() / 1000);
+}
+
+int64_t ping_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts); /* cannot fail with this clock */
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+long long ping_parse_seconds(const char *text, double min, double max)
+{
+    char *end;
+
+    if (text[0] < '0' || text[0] > '9')
+        return -1; /* strtod() would also take " 1", "-1", "inf" and "nan" */
+    errno = 0;
+    double seconds = strtod(text, &end);
+    if (errno != 0 || *end != '\0' || !(seconds >= min && seconds <= max))
+        return -1;
+    return (long long)(seconds * 1e6 + 0.5);
 }

@@ -48,6 +48,17 @@ void ping_format_rtt(long rtt_us, char *out, size_t outlen);
  * line if any reply carried a time; an empty line instead when none. */
 void ping_stats_print(FILE *out, const struct ping_stats *stats, long long elapsed_us);
 
+/* ---- the clock and the command line, shared by the chapter's programs ---- */
+
+/* Microseconds and nanoseconds on the monotonic clock, which never jumps when
+ * someone sets the time of day: the only right clock for round trips. */
+long long ping_now_us(void);
+int64_t ping_now_ns(void);
+
+/* Reads SECONDS as a decimal number ("1", "0.2") from min to max and returns
+ * it in microseconds, or -1 if it is anything else. */
+long long ping_parse_seconds(const char *text, double min, double max);
+
 /* iputils' exit status: 0 if any reply came, 1 if none. */
 int ping_stats_exit_status(const struct ping_stats *stats);
 

@@ -278,3 +278,19 @@ void assert_exit(const struct tk_proc *p, int status)
     TK_ASSERT(tk_exit_code(p) == status, "expected exit status %d, got %d; stderr: %s", status,
               tk_exit_code(p), p->err_text ? p->err_text : "");
 }
+
+/* Both programs' output, times masked, must be the same line for line. */
+void assert_same_output(const struct tk_proc *ours, const struct tk_proc *theirs)
+{
+    struct lines a = output_of(ours), b = output_of(theirs);
+    for (int i = 0; i < a.count || i < b.count; i++) {
+        TK_ASSERT(i < a.count && i < b.count, "line %d: icmp-ping '%s', iputils ping '%s'",
+                  i + 1, i < a.count ? a.line[i] : "(none)", i < b.count ? b.line[i] : "(none)");
+        mask_times(a.line[i]);
+        mask_times(b.line[i]);
+        TK_ASSERT(strcmp(a.line[i], b.line[i]) == 0,
+                  "line %d differs:\n  icmp-ping:   %s\n  iputils ping: %s", i + 1, a.line[i],
+                  b.line[i]);
+    }
+    TK_ASSERT_INT_EQ(tk_exit_code(ours), tk_exit_code(theirs), "exit status beside iputils");
+}

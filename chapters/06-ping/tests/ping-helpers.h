@@ -86,4 +86,8 @@ void assert_reply(const struct lines *out, int i, const char *from, int seq, int
 
 void assert_exit(const struct tk_proc *p, int status);
 
+/* Two programs' output (ours, then iputils'), times masked, must be the same
+ * line for line, and their exit statuses too. */
+void assert_same_output(const struct tk_proc *ours, const struct tk_proc *theirs);
+
 #endif
