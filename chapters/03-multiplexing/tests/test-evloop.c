@@ -202,7 +202,7 @@ static void timers(void)
     ev_loop_free(loop);
 }
 
-static int conn_fired[2];
+static int conn_fired[3];
 
 static long conn_tick(struct ev_conn *c, void *arg)
 {
@@ -239,6 +239,9 @@ static void conn_timers(void)
     TK_ASSERT(a != 0 && b != 0 && a != b, "ev_conn_timer_add ids %llu %llu",
               (unsigned long long)a, (unsigned long long)b);
     TK_ASSERT(ev_conn_timer_add(c, 2, close_when_both_ran, NULL) != 0, "ev_conn_timer_add");
+    uint64_t cancelled = ev_conn_timer_add(c, 1, conn_tick, (void *)2);
+    TK_ASSERT_INT_EQ(ev_conn_timer_cancel(c, cancelled), 0, "ev_conn_timer_cancel");
+    TK_ASSERT_INT_EQ(ev_conn_timer_cancel(c, cancelled), -1, "cancelling it twice");
     run_until(conn_closed, "two timers of one connection running three times each");
     TK_ASSERT_INT_EQ(rec.reason, EV_CLOSED_HERE, "the reason");
     int before[2] = {conn_fired[0], conn_fired[1]};
@@ -246,6 +249,7 @@ static void conn_timers(void)
     run_until(peer_got_eof, "the peer's end of stream");
     TK_ASSERT(conn_fired[0] == before[0] && conn_fired[1] == before[1],
               "a connection's timers ran after it closed");
+    TK_ASSERT_INT_EQ(conn_fired[2], 0, "runs of a cancelled connection timer");
     finish();
 }
 
@@ -625,42 +629,12 @@ static void connect_unresolvable(void)
     ev_loop_free(loop);
 }
 
-/* A listener whose queue is full: the kernel drops further SYNs, so a
- * connect() to it stays in progress. */
-static int full_listener(int *port, int fds[], int *nfds)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    socklen_t alen = sizeof addr;
-    TK_ASSERT(l >= 0 && bind(l, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-                  listen(l, 0) == 0 && getsockname(l, (struct sockaddr *)&addr, &alen) == 0,
-              "setting up a listener: %s", strerror(errno));
-    *port = ntohs(addr.sin_port);
-    *nfds = 0;
-    for (int i = 0; i < 8; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        TK_ASSERT(fd >= 0, "socket: %s", strerror(errno));
-        fds[(*nfds)++] = fd;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno == EINPROGRESS &&
-            !tk_readable(fd, 0)) {
-            /* Writable within 200 ms means connected: the queue had room. */
-            struct timeval tv = {0, 200000};
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fd, &w);
-            if (select(fd + 1, NULL, &w, NULL, &tv) == 0)
-                return l;
-        }
-    }
-    tk_skip("could not fill a listener's queue here");
-}
-
 static void connect_timeout(void)
 {
     new_loop();
     memset(&rec, 0, sizeof rec);
-    int port, fds[8], nfds;
-    int l = full_listener(&port, fds, &nfds);
+    int port;
+    int l = tk_unanswering_port("127.0.0.1", &port);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
     long long start = tk_now_ms();
@@ -671,8 +645,6 @@ static void connect_timeout(void)
     TK_ASSERT_INT_EQ(rec.opened, 0, "calls of on_open");
     TK_ASSERT_INT_EQ(rec.reason, EV_TIMED_OUT, "the reason");
     TK_ASSERT(took >= 140 && took < 2000, "a 150 ms deadline took %lld ms", took);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
     close(l);
     ev_loop_free(loop);
 }

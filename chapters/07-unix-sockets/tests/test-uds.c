@@ -5,7 +5,7 @@
  * every abstract name carries the test's process id. */
 #define _GNU_SOURCE
 #include "testkit.h"
-#include "unix.h"
+#include "tk-unix.h"
 
 #include <errno.h>
 #include <fcntl.h>
