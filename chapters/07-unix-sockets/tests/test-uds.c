@@ -521,6 +521,15 @@ static void broker_drops_silent_client(void)
     close(silent);
 }
 
+/* A broker that never answers: fd-fetch gives up after five seconds. */
+static void fetch_gives_up(void)
+{
+    const char *path = tk_unix_path("mute.sock");
+    never_accepting(path, false);
+    struct tk_proc *p = tk_run(NULL, 0, 9000, program("fd-fetch"), path, "f", NULL);
+    expect_error(p, "fd-fetch", "no reply within 5000 ms");
+}
+
 /* Plays the broker: accepts fd-fetch's connection, reads its request and
  * answers "OK\n" with fd_count descriptors attached. */
 static struct tk_proc *fake_broker_reply(int fd_count)
@@ -765,6 +774,7 @@ static const struct tk_case cases[] = {
     {"fd.passed-to-another-user", descriptor_passed},
     {"fd.refusals", broker_refusals},
     {"fd.hostile-requests", broker_hostile_requests},
+    {"fd.fetch-gives-up", fetch_gives_up},
     {"fd.silent-client-dropped", broker_drops_silent_client},
     {"fd.truncated-ancillary-data", truncated_ancillary_data},
     {"fd.two-descriptors", two_descriptors},
