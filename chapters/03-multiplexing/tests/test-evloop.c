@@ -812,6 +812,7 @@ static void workers_bounded(void)
     close(gate[0]);
     close(gate[1]);
     ev_loop_free(loop);
+    workers_free(pool);
 }
 
 static int late_gate = -1;
@@ -851,6 +852,9 @@ static void workers_stop_drops_queued(void)
     TK_ASSERT(!jobs[0].done, "the job in hand was done before the loop ran it");
     ev_loop_free(loop);
     TK_ASSERT(jobs[0].done && !jobs[0].dropped, "ev_loop_free did not finish the job in hand");
+    TK_ASSERT(workers_submit(pool, &jobs[2].work) < 0 && errno == ECANCELED,
+              "a job submitted after workers_stop was not refused");
+    workers_free(pool);
     close(gate[0]);
     close(gate[1]);
 }
