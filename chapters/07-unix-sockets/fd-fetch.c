@@ -25,6 +25,8 @@ static const char usage_text[] =
     "open descriptor and copies the file to stdout.\n";
 
 #define REPLY_MAX 300
+/* No wait on the broker lasts longer: connecting, sending, the reply. */
+#define TIMEOUT_MS 5000
 
 /* Receives the reply line, and the descriptor that came with its first
  * bytes, into reply (REPLY_MAX bytes, NUL-terminated, without the
@@ -52,7 +54,8 @@ static int receive_reply(int broker, char *reply, int *file)
         else if (errno == EBADMSG)
             fprintf(stderr, "fd-fetch: receiving the descriptor: more than one came\n");
         else
-            fprintf(stderr, "fd-fetch: receiving the reply: %s\n", strerror(errno));
+            fprintf(stderr, "fd-fetch: receiving the reply: %s\n",
+                    errno == EAGAIN ? "no reply within 5000 ms" : strerror(errno));
         return -1;
     }
     char *nl = memchr(reply, '\n', got);
@@ -130,7 +133,7 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    int broker = net_unix_connect(argv[1], SOCK_STREAM, err);
+    int broker = net_unix_connect_timeout(argv[1], SOCK_STREAM, TIMEOUT_MS, err);
     if (broker < 0) {
         fprintf(stderr, "fd-fetch: %s\n", err);
         return 1;

@@ -31,7 +31,8 @@ static int copy_reply(int server)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            fprintf(stderr, "peercred-client: receiving: %s\n", strerror(errno));
+            fprintf(stderr, "peercred-client: receiving: %s\n",
+                    errno == EAGAIN ? "no reply within 5000 ms" : strerror(errno));
             return -1;
         }
         if (n == 0)
@@ -55,7 +56,8 @@ int main(int argc, char **argv)
         fputs(usage_text, stderr);
         return 2;
     }
-    int server = net_unix_connect(argv[1], SOCK_STREAM, err);
+    /* No wait on the server lasts longer than 5 seconds. */
+    int server = net_unix_connect_timeout(argv[1], SOCK_STREAM, 5000, err);
     if (server < 0) {
         fprintf(stderr, "peercred-client: %s\n", err);
         return 1;

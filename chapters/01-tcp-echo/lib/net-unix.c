@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -153,7 +154,7 @@ int net_unix_listen(const char *name, int socktype, char *err)
     return -1;
 }
 
-int net_unix_connect(const char *name, int socktype, char *err)
+int net_unix_connect_timeout(const char *name, int socktype, long timeout_ms, char *err)
 {
     struct sockaddr_un addr;
     socklen_t len;
@@ -165,14 +166,32 @@ int net_unix_connect(const char *name, int socktype, char *err)
         unix_error(err, strerror(errno), "creating a socket for %s", name);
         return -1;
     }
+    /* A Unix connect() waits, like a send(), while the server's accept
+     * queue is full; SO_SNDTIMEO bounds that wait too. */
+    struct timeval limit = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    if (timeout_ms > 0 &&
+        (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof limit) < 0 ||
+         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit) < 0)) {
+        unix_error(err, strerror(errno), "setting the timeouts for %s", name);
+        close(fd);
+        return -1;
+    }
     /* As in net_connect(), an interrupted connect() is reported, not
      * retried. */
     if (connect(fd, (const struct sockaddr *)&addr, len) < 0) {
-        unix_error(err, strerror(errno), "connecting to %s", name);
+        char waited[48];
+        snprintf(waited, sizeof waited, "no progress within %ld ms", timeout_ms);
+        unix_error(err, errno == EAGAIN && timeout_ms > 0 ? waited : strerror(errno),
+                   "connecting to %s", name);
         close(fd);
         return -1;
     }
     return fd;
+}
+
+int net_unix_connect(const char *name, int socktype, char *err)
+{
+    return net_unix_connect_timeout(name, socktype, 0, err);
 }
 
 char *net_unix_format_address(const struct sockaddr_un *addr, socklen_t len,

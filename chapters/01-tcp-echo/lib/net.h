@@ -154,6 +154,13 @@ int net_unix_listen(const char *name, int socktype, char *err);
 /* A socket of socktype connected to NAME. */
 int net_unix_connect(const char *name, int socktype, char *err);
 
+/* net_unix_connect() with every wait bounded: connect() to a server whose
+ * accept queue is full, and every later send() and recv() on the socket,
+ * give up after timeout_ms milliseconds with errno EAGAIN (SO_SNDTIMEO and
+ * SO_RCVTIMEO, set before connect()).  A connection that timed out reads
+ * "connecting to NAME: no progress within N ms". */
+int net_unix_connect_timeout(const char *name, int socktype, long timeout_ms, char *err);
+
 /* Writes the name of a Unix socket address of len bytes into out: the
  * path, "@name" for an abstract one, "(unnamed)" for one never bound. */
 char *net_unix_format_address(const struct sockaddr_un *addr, socklen_t len,

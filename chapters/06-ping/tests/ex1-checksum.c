@@ -1,6 +1,6 @@
 /* ex1-checksum.c - graded tests of exercise 1: inet-checksum prints the
  * RFC 1071 checksum of its input. */
-#include "netns.h"
+#include "tk-netns.h"
 #include "testkit.h"
 
 #include <arpa/inet.h>

@@ -3,7 +3,7 @@
 #ifndef PING_HELPERS_H
 #define PING_HELPERS_H
 
-#include "netns.h"
+#include "tk-netns.h"
 
 #include <stdbool.h>
 #include "testkit.h"

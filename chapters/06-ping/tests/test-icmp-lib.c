@@ -2,7 +2,7 @@
  * RFC 1071's own example and against packets the kernel made, building and
  * reading echo messages, and reading hostile bytes. */
 #include "icmp.h"
-#include "netns.h"
+#include "tk-netns.h"
 #include "pingstats.h"
 #include "testkit.h"
 

@@ -3,7 +3,7 @@
  * do, so that every one fails until the exercise is solved. */
 #define _GNU_SOURCE
 #include "testkit.h"
-#include "unix.h"
+#include "tk-unix.h"
 
 #include <errno.h>
 #include <fcntl.h>

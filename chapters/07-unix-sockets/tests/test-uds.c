@@ -5,7 +5,7 @@
  * every abstract name carries the test's process id. */
 #define _GNU_SOURCE
 #include "testkit.h"
-#include "unix.h"
+#include "tk-unix.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,10 +113,11 @@ static void help_and_usage(void)
         tk_assert_help(program(all[i]));
         tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, program(all[i]), NULL));
     }
-    const char *wrong[][5] = {
+    const char *wrong[][6] = {
         {"uds-echo-server", "a", "b", NULL},
         {"uds-echo-server", "-x", NULL},
         {"uds-echo-client", "path", NULL},
+        {"uds-echo-client", "-t", "0", "path", NULL},
         {"fd-broker", "path", NULL},
         {"fd-fetch", "path", NULL},
         {"peercred-server", "a", "b", NULL},
@@ -125,8 +126,8 @@ static void help_and_usage(void)
         {"pair-demo", "word", "", NULL},
     };
     for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
-        const char *argv[5] = {program(wrong[i][0])};
-        for (int j = 1; j < 5 && wrong[i][j - 1] != NULL; j++)
+        const char *argv[6] = {program(wrong[i][0])};
+        for (int j = 1; j < 6 && wrong[i][j - 1] != NULL; j++)
             argv[j] = wrong[i][j];
         struct tk_proc *p = tk_startv(argv);
         tk_wait(p, WAIT_MS);
@@ -311,6 +312,43 @@ static void client_errors(void)
                  "uds-echo-client", "Connection refused");
 }
 
+/* A listening socket of the test's own that never accepts; with backlog 0
+ * and its queue filled, connect() has to wait. */
+static int never_accepting(const char *path, bool fill_queue)
+{
+    struct sockaddr_un addr;
+    socklen_t len = tk_unix_address(path, &addr);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    TK_ASSERT(fd >= 0 && bind(fd, (struct sockaddr *)&addr, len) == 0 &&
+                  listen(fd, fill_queue ? 0 : 4) == 0,
+              "listening on %s: %s", path, strerror(errno));
+    for (int i = 0; fill_queue && i < 8; i++) {
+        int c = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        if (connect(c, (struct sockaddr *)&addr, len) < 0)
+            break; /* EAGAIN: the queue is full */
+    }
+    return fd;
+}
+
+/* Every wait of the client is bounded by -t: the echo that never comes,
+ * and the connection to a server whose queue is full. */
+static void client_timeouts(void)
+{
+    const char *silent = tk_unix_path("silent.sock");
+    never_accepting(silent, false);
+    long long start = tk_now_ms();
+    expect_error(tk_run(NULL, 0, WAIT_MS, program("uds-echo-client"), "-t", "300", silent,
+                        "anybody?", NULL),
+                 "uds-echo-client", "receiving: no progress within 300 ms");
+    const char *full = tk_unix_path("full.sock");
+    never_accepting(full, true);
+    expect_error(tk_run(NULL, 0, WAIT_MS, program("uds-echo-client"), "-t", "300", full,
+                        "anybody?", NULL),
+                 "uds-echo-client", "connecting to");
+    long long took = tk_now_ms() - start;
+    TK_ASSERT(took >= 550 && took < 4000, "two 300 ms timeouts took %lld ms", took);
+}
+
 /* A client killed in the middle of a large message disturbs nobody. */
 static void client_killed_mid_message(void)
 {
@@ -481,6 +519,15 @@ static void broker_drops_silent_client(void)
     TK_ASSERT(strstr(line, "refused secr to") == line && strstr(line, "request timed out"),
               "the broker's log line for the silent client: %s", line);
     close(silent);
+}
+
+/* A broker that never answers: fd-fetch gives up after five seconds. */
+static void fetch_gives_up(void)
+{
+    const char *path = tk_unix_path("mute.sock");
+    never_accepting(path, false);
+    struct tk_proc *p = tk_run(NULL, 0, 9000, program("fd-fetch"), path, "f", NULL);
+    expect_error(p, "fd-fetch", "no reply within 5000 ms");
 }
 
 /* Plays the broker: accepts fd-fetch's connection, reads its request and
@@ -720,12 +767,14 @@ static const struct tk_case cases[] = {
     {"echo.sigint-removes-path", sigint_removes_path},
     {"echo.permission-denied", permission_denied},
     {"echo.client-errors", client_errors},
+    {"echo.client-timeouts", client_timeouts},
     {"echo.client-killed-mid-message", client_killed_mid_message},
     {"echo.many-clients", many_clients},
     {"echo.bench-over-unix", bench_over_unix},
     {"fd.passed-to-another-user", descriptor_passed},
     {"fd.refusals", broker_refusals},
     {"fd.hostile-requests", broker_hostile_requests},
+    {"fd.fetch-gives-up", fetch_gives_up},
     {"fd.silent-client-dropped", broker_drops_silent_client},
     {"fd.truncated-ancillary-data", truncated_ancillary_data},
     {"fd.two-descriptors", two_descriptors},

@@ -1,6 +1,6 @@
-/* netns.c - network namespaces for tests (see netns.h). */
+/* tk-netns.c - network namespaces for tests (see tk-netns.h). */
 #define _GNU_SOURCE /* setns() */
-#include "netns.h"
+#include "tk-netns.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* unix.h - the test kit's helpers for Unix domain sockets (chapter 07).
+/* tk-unix.h - the test kit's helpers for Unix domain sockets (chapter 07).
  *
  * Servers of Unix sockets announce "listening on PATH" instead of
  * "listening on ADDR:PORT"; a path lives in the test's own temporary

@@ -1,4 +1,4 @@
-/* netns.h - network namespaces for tests that need more than loopback:
+/* tk-netns.h - network namespaces for tests that need more than loopback:
  * several "hosts" joined by veth pairs, routers between them, sysctls set in
  * one host only, and programs started inside a given host.  Linux-specific.
  *

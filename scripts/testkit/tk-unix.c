@@ -1,7 +1,7 @@
-/* unix.c - see unix.h. */
+/* tk-unix.c - see tk-unix.h. */
 #define _GNU_SOURCE
 #define TESTKIT_INTERNAL
-#include "unix.h"
+#include "tk-unix.h"
 
 #include <errno.h>
 #include <pwd.h>
