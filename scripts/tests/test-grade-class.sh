@@ -29,7 +29,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/test-grade-class.XXXXXX") || exit 1
 token=gc-$(basename "$tmp")
 cleanup() {
     chmod -R u+w "$tmp" 2>/dev/null
-    rm -rf "$tmp" /tmp/"$token"* /var/tmp/"$token"* /dev/shm/"$token"* "$HOME/$token"* 2>/dev/null
+    rm -rf "$tmp" /tmp/"$token"* /var/tmp/"$token"* /dev/shm/"$token"* "${HOME:-/nonexistent}/$token"* 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -174,9 +174,11 @@ learners=("$class/cheat" "$class/broken" "$class/hang")
     learners+=("$class/forkbomb" "$class/fixedport" "$class/bigfile")
 
 start=$SECONDS
+graders=()
 for shard in 1 2; do
     "$teacher/scripts/grade-class" "${limits[@]}" --shard "$shard/2" -o "$tmp/shard$shard" \
         -l "$tmp/list.txt" "${learners[@]}" >"$tmp/shard$shard.log" 2>&1 &
+    graders+=($!)
 done
 status=0
 wait %1 || status=1
@@ -287,16 +289,20 @@ left=$(pgrep -f -- "$tmp/shard[12]/" || true)
 [ -z "$left" ] && left=$(pgrep -f -- "$tmp/shard[12]/" || true)
 [ -z "$left" ] || fail "processes left behind: $(ps -o pid=,args= -p ${left//$'\n'/,})"
 for f in /tmp/"$token"* /var/tmp/"$token"* /dev/shm/"$token"* "$teacher/$token" \
-         "$class/$token" "$HOME/$token"; do
+         "$class/$token" "${HOME:-/nonexistent}/$token"; do
     [ -e "$f" ] && fail "a learner wrote $f"
 done
-if find "$teacher" -newer "$tmp/list.txt" -not -type d | grep -q .; then
-    fail "the teacher's checkout changed: $(find "$teacher" -newer "$tmp/list.txt" -not -type d | head -n 3)"
+changed=$(find "$teacher" -newer "$tmp/list.txt" -not -type d)
+[ -z "$changed" ] || fail "the teacher's checkout changed: $(head -n 3 <<<"$changed")"
+for pid in "${graders[@]}"; do
+    for group in /sys/fs/cgroup/*/grade-class."$pid" /sys/fs/cgroup/grade-class."$pid"; do
+        [ -e "$group" ] && fail "a cgroup left behind: $group"
+    done
+done
+if command -v ss >/dev/null; then
+    listening=$(ss -ltnH 'sport = :47123')
+    [ -z "$listening" ] || fail "something listens on port 47123 of this machine: $listening"
 fi
-ls -d /sys/fs/cgroup/*/grade-class.* /sys/fs/cgroup/grade-class.* 2>/dev/null | grep -q . &&
-    fail "cgroups left behind: $(ls -d /sys/fs/cgroup/*/grade-class.* /sys/fs/cgroup/grade-class.* 2>/dev/null)"
-command -v ss >/dev/null && ss -ltnH 'sport = :47123' | grep -q . &&
-    fail "something listens on port 47123 of this machine"
 for shard in 1 2; do
     [ -d "$tmp/shard$shard/.work" ] && fail "shard $shard left its work directory"
 done
