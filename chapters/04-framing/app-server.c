@@ -129,6 +129,27 @@ static void answer_search(struct ev_conn *c, const struct json_value *value)
     answer_json(c, "result", no_match, len);
 }
 
+/* Any other action is answered as the protocol says, with a result that
+ * names it: {"result": "Error: invalid action 'NAME'."}.  The name is
+ * copied with its length (it may hold a NUL, which the writer escapes) and
+ * cut at 64 bytes, never in the middle of a UTF-8 character. */
+static void answer_invalid_action(struct ev_conn *c, const struct json_value *action)
+{
+    static const char before[] = "Error: invalid action '", after[] = "'.";
+    char text[sizeof before + 64 + sizeof after];
+    size_t name_len = action->length < 64 ? action->length : 64;
+    while (name_len > 0 && !json_valid_utf8(action->string, name_len))
+        name_len--;
+    size_t len = 0;
+    memcpy(text, before, sizeof before - 1);
+    len += sizeof before - 1;
+    memcpy(text + len, action->string, name_len);
+    len += name_len;
+    memcpy(text + len, after, sizeof after - 1);
+    len += sizeof after - 1;
+    answer_json(c, "result", text, len);
+}
+
 /* A JSON request: {"action": "search", "value": V}.  A request that is well
  * framed but asks for something unknown gets an error answer, not a closed
  * connection: the stream is still in step, and the client may go on. */
@@ -152,11 +173,7 @@ static void answer_request(struct ev_conn *c, const struct frame_message *m)
          * though strcmp() would stop at the NUL and call it "search". */
         answer_search(c, json_get(&request, "value"));
     } else {
-        int n = snprintf(err, sizeof err, "unknown action \"%.64s\"", action->string);
-        size_t len = (size_t)n < sizeof err ? (size_t)n : sizeof err - 1;
-        while (len > 0 && !json_valid_utf8(err, len))
-            len--;
-        answer_json(c, "error", err, len);
+        answer_invalid_action(c, action);
     }
     json_object_free(&request);
 }

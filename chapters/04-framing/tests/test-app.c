@@ -205,16 +205,47 @@ static void binary_answer(void)
     close(fd);
 }
 
-/* A JSON request that asks for nothing known is answered, not dropped. */
+/* Any other action gets the answer the protocol names, a "result" that
+ * says so, and the connection stays open. */
+static void invalid_action_answered(void)
+{
+    struct tk_proc *server = start_server();
+    int fd = wire_connect(server->port);
+    static const struct {
+        const char *content, *result;
+    } cases[] = {
+        {"{\"action\": \"frobnicate\", \"value\": \"x\"}", "Error: invalid action 'frobnicate'."},
+        {"{\"action\": \"\", \"value\": \"x\"}", "Error: invalid action ''."},
+        /* Not "search": the NUL is part of the name, so strcmp() would lie. */
+        {"{\"action\": \"search\\u0000zzz\", \"value\": \"tcp\"}",
+         "Error: invalid action 'search\\u0000zzz'."},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct wire_msg m = wire_message("text/json", "utf-8", cases[i].content,
+                                         strlen(cases[i].content));
+        tk_send(fd, m.data, m.len, WAIT_MS);
+        wire_free(&m);
+        struct wire_reply r;
+        wire_read_reply(fd, &r);
+        wire_check_header(&r, "text/json", "utf-8");
+        char expected[256];
+        snprintf(expected, sizeof expected, "{\"result\": \"%s\"}", cases[i].result);
+        TK_ASSERT_STR_EQ(r.content, expected, "the answer to an invalid action");
+        wire_reply_free(&r);
+    }
+    wire_search(fd, "tcp", TCP_RESULT);
+    close(fd);
+}
+
+/* A JSON request that is not one at all is answered with an "error", not
+ * dropped: the stream is still in step. */
 static void bad_request_answered(void)
 {
     struct tk_proc *server = start_server();
     int fd = wire_connect(server->port);
-    const char *contents[] = {"{\"action\": \"frobnicate\", \"value\": \"x\"}",
-                              "{\"value\": \"x\"}", "not json at all",
-                              "{\"action\": \"search\", \"value\": 7}",
-                              /* Not "search": the NUL is part of the name. */
-                              "{\"action\": \"search\\u0000zzz\", \"value\": \"tcp\"}"};
+    const char *contents[] = {"{\"value\": \"x\"}", "not json at all",
+                              "{\"action\": 7, \"value\": \"x\"}",
+                              "{\"action\": \"search\", \"value\": 7}"};
     for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
         struct wire_msg m = wire_message("text/json", "utf-8", contents[i],
                                          strlen(contents[i]));
@@ -1195,6 +1226,7 @@ int main(int argc, char **argv)
         {"search-no-match", search_no_match},
         {"search-utf8", search_utf8},
         {"binary-answer", binary_answer},
+        {"invalid-action-answered", invalid_action_answered},
         {"bad-request-answered", bad_request_answered},
         {"header-extra-keys", header_extra_keys},
         {"many-requests", many_requests_one_connection},
