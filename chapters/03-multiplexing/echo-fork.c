@@ -73,7 +73,7 @@ int main(int argc, char **argv)
     int listener = serve_listen("echo-fork", host, port);
 
     for (;;) {
-        int client = serve_accept(listener, 0);
+        int client = net_accept(listener, 0);
         if (client < 0)
             continue; /* that connection failed; serve the next */
         pid_t pid = fork();

@@ -83,7 +83,7 @@ static void drop_client(size_t i)
 static void accept_clients(int listener)
 {
     for (;;) {
-        int fd = serve_accept(listener, 1);
+        int fd = net_accept(listener, 1);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EMFILE)
                 return;
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     serve_parse_args(argc, argv, usage_text, &host, &port);
     int stop = serve_stop_pipe("echo-poll");
     int listener = serve_listen("echo-poll", host, port);
-    if (serve_set_nonblocking(listener) < 0) {
+    if (net_set_nonblocking(listener) < 0) {
         fprintf(stderr, "echo-poll: making the listener nonblocking: %s\n",
                 strerror(errno));
         return 1;

@@ -59,7 +59,7 @@ static void drop_client(int fd)
 static void accept_clients(int listener)
 {
     for (;;) {
-        int fd = serve_accept(listener, 1);
+        int fd = net_accept(listener, 1);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EMFILE)
                 return;
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     serve_parse_args(argc, argv, usage_text, &host, &port);
     int stop = serve_stop_pipe("echo-select");
     int listener = serve_listen("echo-select", host, port);
-    if (serve_set_nonblocking(listener) < 0) {
+    if (net_set_nonblocking(listener) < 0) {
         fprintf(stderr, "echo-select: making the listener nonblocking: %s\n",
                 strerror(errno));
         return 1;

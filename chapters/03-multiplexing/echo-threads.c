@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     int listener = serve_listen("echo-threads", host, port);
 
     for (;;) {
-        int client = serve_accept(listener, 0);
+        int client = net_accept(listener, 0);
         if (client < 0)
             continue; /* that connection failed, or was shed: see serve.h */
         int rc = start_client_thread(client);

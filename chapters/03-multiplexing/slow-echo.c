@@ -10,9 +10,9 @@
  * on_data, and while it runs the loop serves nobody: ten clients that send a
  * line at the same moment get their answers one after the other, the last
  * after ten times MS.  With WORKERS threads (default 4) the loop only hands
- * each line to a pool of worker threads and goes back to serving; a worker
- * does the work and posts the answer back to the loop with ev_post(), the
- * one call of the loop that another thread may make.
+ * each line to a pool of worker threads (lib/workers.h) and goes back to
+ * serving; a worker does the work and posts the answer back to the loop
+ * with ev_post(), the one call of the loop that another thread may make.
  *
  * A connection has at most one line at work, so its answers come back in
  * the order of its lines; lines that arrive meanwhile wait in its input
@@ -21,9 +21,9 @@
 #include "evloop.h"
 #include "net.h"
 #include "serve.h"
+#include "workers.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,98 +47,19 @@ static void do_work(void)
         continue;
 }
 
-/* ---- the worker pool --------------------------------------------------------------- */
+/* ---- the connections ------------------------------------------------------------- */
+
+static struct workers *pool;
 
 /* A line on its way to a worker and back.  It names its connection by id,
  * not by pointer: the client may be gone by the time the answer is ready. */
 struct job {
+    struct work work; /* first: the pool hands back a pointer to it */
     struct ev_loop *loop;
     uint64_t conn_id;
     size_t len;
-    struct job *next;
     char line[];
 };
-
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t ready; /* a job was queued, or the pool is stopping */
-    struct job *head, **tail;
-    bool stopping;
-    pthread_t *threads;
-    long count;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &pool.head,
-          false, NULL, 0};
-
-static void answer(void *arg);
-
-static void *worker(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&pool.lock);
-        while (pool.head == NULL && !pool.stopping)
-            pthread_cond_wait(&pool.ready, &pool.lock);
-        if (pool.stopping) { /* what is still queued is dropped */
-            pthread_mutex_unlock(&pool.lock);
-            return NULL;
-        }
-        struct job *job = pool.head;
-        pool.head = job->next;
-        if (pool.head == NULL)
-            pool.tail = &pool.head;
-        pthread_mutex_unlock(&pool.lock);
-        do_work();
-        /* Back to the loop's thread: only it may touch the connection. */
-        if (ev_post(job->loop, answer, job) < 0)
-            free(job);
-    }
-}
-
-static void submit(struct job *job)
-{
-    job->next = NULL;
-    pthread_mutex_lock(&pool.lock);
-    if (pool.stopping) { /* shutting down: the line is dropped */
-        pthread_mutex_unlock(&pool.lock);
-        free(job);
-        return;
-    }
-    *pool.tail = job;
-    pool.tail = &job->next;
-    pthread_cond_signal(&pool.ready);
-    pthread_mutex_unlock(&pool.lock);
-}
-
-static int start_pool(long count)
-{
-    pool.threads = calloc((size_t)count, sizeof *pool.threads);
-    if (pool.threads == NULL)
-        return ENOMEM;
-    for (; pool.count < count; pool.count++) {
-        int rc = pthread_create(&pool.threads[pool.count], NULL, worker, NULL);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static void stop_pool(void)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.stopping = true;
-    pthread_cond_broadcast(&pool.ready);
-    pthread_mutex_unlock(&pool.lock);
-    for (long i = 0; i < pool.count; i++)
-        pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    while (pool.head != NULL) {
-        struct job *job = pool.head;
-        pool.head = job->next;
-        free(job);
-    }
-}
-
-/* ---- the connections ------------------------------------------------------------- */
 
 /* Per connection: is a line of it at work? */
 struct line_state {
@@ -147,11 +68,18 @@ struct line_state {
 
 static void take_lines(struct ev_conn *c);
 
-/* On the loop's thread: a worker has finished a line. */
-static void answer(void *arg)
+/* On a worker thread. */
+static void run_job(struct work *w)
 {
-    struct job *job = arg;
-    struct ev_conn *c = ev_find(job->loop, job->conn_id);
+    (void)w;
+    do_work();
+}
+
+/* On the loop's thread: a worker has finished a line. */
+static void answer(struct work *w)
+{
+    struct job *job = (struct job *)w;
+    struct ev_conn *c = job->work.dropped ? NULL : ev_find(job->loop, job->conn_id);
     if (c != NULL) { /* NULL: the client left while its line was at work */
         ev_write(c, job->line, job->len);
         ((struct line_state *)ev_data(c))->at_work = false;
@@ -162,7 +90,7 @@ static void answer(void *arg)
 
 static void start_line(struct ev_conn *c, const char *line, size_t len)
 {
-    if (pool.count == 0) { /* -w 0: work right here, and stall the loop */
+    if (workers_count(pool) == 0) { /* -w 0: work right here, and stall the loop */
         do_work();
         ev_write(c, line, len);
         return;
@@ -172,33 +100,39 @@ static void start_line(struct ev_conn *c, const char *line, size_t len)
         ev_close(c);
         return;
     }
+    job->work = (struct work){.run = run_job, .done = answer};
     job->loop = ev_loop_of(c);
     job->conn_id = ev_id(c);
     job->len = len;
     memcpy(job->line, line, len);
+    if (workers_submit(pool, &job->work) < 0) { /* shutting down */
+        free(job);
+        ev_close(c);
+        return;
+    }
     ((struct line_state *)ev_data(c))->at_work = true;
-    submit(job);
 }
 
-/* Starts on the complete lines of the input, one at a time. */
+/* Starts on the complete lines of the input, one at a time.  Once the
+ * client has finished sending (a half-close) and its last line has been
+ * answered, the connection closes, after the answers have been sent. */
 static void take_lines(struct ev_conn *c)
 {
     struct line_state *state = ev_data(c);
-    while (!state->at_work) {
-        size_t len;
-        const char *data = ev_input(c, &len);
-        const char *newline = memchr(data, '\n', len);
-        if (newline == NULL) {
-            if (len >= MAX_LINE) {
-                ev_write(c, "line too long\n", 14);
-                ev_close(c);
-            }
+    size_t n;
+    bool too_long;
+    while (!state->at_work && (n = ev_line(c, MAX_LINE, &too_long)) > 0) {
+        if (too_long) {
+            ev_write(c, "line too long\n", 14);
+            ev_close(c);
             return;
         }
-        size_t line_len = (size_t)(newline - data) + 1;
-        start_line(c, data, line_len);
-        ev_consume(c, line_len);
+        size_t len;
+        start_line(c, ev_input(c, &len), n);
+        ev_consume(c, n);
     }
+    if (!state->at_work && ev_input_ended(c))
+        ev_close(c);
 }
 
 static void on_open(struct ev_conn *c)
@@ -215,13 +149,23 @@ static void on_data(struct ev_conn *c)
         take_lines(c);
 }
 
+/* The client has finished sending: the lines at work, or waiting, are
+ * still answered. */
+static void on_eof(struct ev_conn *c)
+{
+    if (ev_data(c) != NULL)
+        take_lines(c);
+    else
+        ev_close(c);
+}
+
 static void on_close(struct ev_conn *c)
 {
     free(ev_data(c));
 }
 
 static const struct ev_handlers slow_echo = {
-    .on_open = on_open, .on_data = on_data, .on_close = on_close};
+    .on_open = on_open, .on_data = on_data, .on_eof = on_eof, .on_close = on_close};
 
 /* ---- main ---------------------------------------------------------------------- */
 
@@ -267,9 +211,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-echo: %s\n", err);
         return 1;
     }
-    int rc = start_pool(workers);
-    if (rc != 0) {
-        fprintf(stderr, "slow-echo: starting the workers: %s\n", strerror(rc));
+    pool = workers_start(loop, workers, 0, err);
+    if (pool == NULL) {
+        fprintf(stderr, "slow-echo: %s\n", err);
         return 1;
     }
     int listener = serve_listen("slow-echo", host, port);
@@ -282,7 +226,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-echo: epoll_wait: %s\n", strerror(errno));
         status = 1;
     }
-    stop_pool(); /* first, so no worker posts to a loop that is gone */
+    workers_stop(pool); /* first, so no worker posts to a loop that is gone */
     ev_loop_free(loop);
     return status;
 }

@@ -93,7 +93,7 @@ static int dump_json(const char *data, size_t len)
     struct json_object obj;
     char err[JSON_ERR_LEN];
     if (json_parse_object(data, len, &obj, err) < 0) {
-        fprintf(stderr, "frame-dump: not a flat JSON object: %s\n", err);
+        fprintf(stderr, "frame-dump: not a JSON object: %s\n", err);
         return 1;
     }
     print_object(&obj);

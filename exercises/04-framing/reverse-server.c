@@ -84,7 +84,8 @@ static void answer_request(struct ev_conn *c, const struct frame_message *m)
         return;
     }
     /* TODO (exercise 1, task 2): answer the "reverse" action with
-     * answer_reverse(c, json_get(&request, "value")). */
+     * answer_reverse(c, json_get(&request, "value")).  Compare the action
+     * with json_equals(), which compares the length too. */
     static const char why[] = "unknown action";
     answer(c, "error", why, sizeof why - 1);
     json_object_free(&request);

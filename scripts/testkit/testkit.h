@@ -165,6 +165,13 @@ int tk_listen(const char *host, int *port);
  * while the socket is open.  Its port is stored in *port. */
 int tk_refusing_port(const char *host, int *port);
 
+/* A listening socket on HOST whose queue the kit has filled, so that the
+ * kernel drops further SYNs: a connect() to its port stays in progress until
+ * the connector gives up, as with a host that does not answer.  The port is
+ * stored in *port.  Skips the test where the queue cannot be filled.  The
+ * connections that fill it stay open until the test ends. */
+int tk_unanswering_port(const char *host, int *port);
+
 /* True if ::1 can be bound here (some containers have no IPv6 at all). */
 bool tk_have_ipv6_loopback(void);
 
@@ -203,6 +210,10 @@ size_t tk_exchange(int fd, const void *data, size_t len, void *reply,
 
 /* Closes with SO_LINGER set to zero, so the kernel sends a RST, not a FIN. */
 void tk_reset(int fd);
+
+/* CPU time (user + system, every thread) a process has used so far, in ms
+ * (Linux: /proc/PID/stat). */
+long tk_cpu_ms(pid_t pid);
 
 /* ---- odds and ends -------------------------------------------------------- */
 
@@ -248,6 +259,7 @@ void tk_at(const char *file, int line);
 #define tk_try_connect(...) TK_SITE(tk_try_connect(__VA_ARGS__))
 #define tk_listen(...) TK_SITE(tk_listen(__VA_ARGS__))
 #define tk_refusing_port(...) TK_SITE(tk_refusing_port(__VA_ARGS__))
+#define tk_unanswering_port(...) TK_SITE(tk_unanswering_port(__VA_ARGS__))
 #define tk_accept(...) TK_SITE(tk_accept(__VA_ARGS__))
 #define tk_send(...) TK_SITE(tk_send(__VA_ARGS__))
 #define tk_recv(...) TK_SITE(tk_recv(__VA_ARGS__))
@@ -256,6 +268,7 @@ void tk_at(const char *file, int line);
 #define tk_exchange(...) TK_SITE(tk_exchange(__VA_ARGS__))
 #define tk_reset(...) TK_SITE(tk_reset(__VA_ARGS__))
 #define tk_tmpdir(...) TK_SITE(tk_tmpdir(__VA_ARGS__))
+#define tk_cpu_ms(...) TK_SITE(tk_cpu_ms(__VA_ARGS__))
 #define tk_alloc(...) TK_SITE(tk_alloc(__VA_ARGS__))
 #define tk_enter_private_network(...) TK_SITE(tk_enter_private_network(__VA_ARGS__))
 #define tk_write_sysctl(...) TK_SITE(tk_write_sysctl(__VA_ARGS__))

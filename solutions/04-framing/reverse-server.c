@@ -100,8 +100,7 @@ static void answer_request(struct ev_conn *c, const struct frame_message *m)
         return;
     }
     const struct json_value *action = json_get(&request, "action");
-    if (action != NULL && action->type == JSON_STRING &&
-        strcmp(action->string, "reverse") == 0) {
+    if (json_equals(action, "reverse", strlen("reverse"))) {
         answer_reverse(c, json_get(&request, "value"));
     } else {
         static const char why[] = "unknown action";

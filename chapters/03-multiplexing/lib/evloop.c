@@ -3,10 +3,12 @@
 #include "evloop.h"
 
 #include "net.h"
-#include "serve.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -99,14 +101,32 @@ static void buffer_drop(struct buffer *b, size_t n)
 
 /* ---- the loop's structures ---------------------------------------------------------- */
 
-/* What an epoll event points at: a connection, a listener, or one of the
- * loop's own descriptors. */
-enum source_kind { SOURCE_CONN, SOURCE_LISTENER, SOURCE_SIGNAL, SOURCE_WAKEUP };
+/* What an epoll event points at: a connection, a listener, a watcher, or
+ * one of the loop's own descriptors. */
+enum source_kind { SOURCE_CONN, SOURCE_LISTENER, SOURCE_WATCH, SOURCE_SIGNAL, SOURCE_WAKEUP };
 
 struct source {
     enum source_kind kind;
     int fd;
 };
+
+/* A timer: the loop's own (conn NULL), one of a connection's, or a
+ * connection's idle timer (embedded in it, never freed on its own).  All
+ * live in one heap, soonest first. */
+struct timer {
+    long long deadline;  /* in loop milliseconds */
+    size_t heap_slot;    /* its place in the heap, or NO_SLOT */
+    uint64_t id;
+    struct ev_conn *conn;
+    ev_timer_fn *loop_fn;
+    ev_conn_timer_fn *conn_fn;
+    void *arg;
+    bool running;        /* its function is being called */
+    bool cancelled;      /* cancelled while running: free it afterwards */
+    struct timer *prev, *next; /* the owner's list, for cancelling by id */
+};
+
+#define NO_SLOT ((size_t)-1)
 
 struct ev_conn {
     struct source src; /* first, so an event's pointer is both */
@@ -122,26 +142,46 @@ struct ev_conn {
     size_t view_len;
     size_t input_limit, output_limit;
 
-    uint32_t events;  /* what epoll is watching for now */
-    bool closing;     /* ev_close(): close once the output is sent */
-    bool dead;        /* gone; freed at the end of the round */
-    bool abort;       /* ev_close_now(): reset, do not deliver the rest */
-    bool dirty;       /* on the list of connections to flush */
+    uint32_t events;    /* what epoll is watching for now */
+    bool connecting;    /* ev_connect(): not connected yet */
+    bool input_ended;   /* the peer has finished sending */
+    bool closing;       /* ev_close(): close once the output is sent */
+    bool dead;          /* gone; freed at the end of the round */
+    bool abort;         /* ev_close_now(): reset, do not deliver the rest */
+    bool dirty;         /* on the list of connections to flush */
+    bool in_on_data;    /* on_data is running */
+    bool held;          /* on_data left input because the output was full */
+    bool kick;          /* new handlers: give them the pending input */
     struct ev_conn *next_dirty, *next_dead;
     struct ev_conn *prev, *next; /* every connection of the loop */
 
-    long long deadline; /* of the timer, in loop milliseconds */
-    size_t heap_slot;   /* its place in the timer heap, or NO_SLOT */
+    struct timer idle;      /* ev_set_timer() */
+    struct timer *timers;   /* ev_conn_timer_add() */
+
+    enum ev_reason reason;
+    int reason_errno;
+
+    /* ev_connect(): the addresses left to try, and the deadline timer. */
+    struct addrinfo *addrs, *next_addr;
+    uint64_t connect_timer;
+    int connect_errno;
+
     char *peer;         /* formatted on first use */
 };
-
-#define NO_SLOT ((size_t)-1)
 
 struct listener {
     struct source src;
     const struct ev_handlers *h;
     void *server;
     struct listener *next;
+};
+
+struct watcher {
+    struct source src;
+    ev_watch_fn *fn;
+    void *arg;
+    bool dead;
+    struct watcher *next;
 };
 
 struct posted {
@@ -161,9 +201,12 @@ struct ev_loop {
     uint32_t serial;                /* makes ids unique */
     struct ev_conn *dirty, *dead;   /* to flush, to free, this round */
     struct listener *listeners;
+    struct watcher *watchers, *dead_watchers;
 
-    struct ev_conn **heap;          /* timers, soonest first */
+    struct timer **heap;            /* every timer, soonest first */
     size_t heap_len, heap_cap;
+    struct timer *timers;           /* the loop's own, for cancelling */
+    uint64_t timer_serial;
 
     pthread_mutex_t post_lock;      /* guards posted, the one shared list */
     struct posted *posted, **posted_tail;
@@ -192,28 +235,28 @@ static int watch(struct ev_loop *loop, struct source *src, uint32_t events)
 
 /* ---- timers: a binary min-heap on deadline ------------------------------------------- */
 
-static void heap_place(struct ev_loop *loop, size_t slot, struct ev_conn *c)
+static void heap_place(struct ev_loop *loop, size_t slot, struct timer *t)
 {
-    loop->heap[slot] = c;
-    c->heap_slot = slot;
+    loop->heap[slot] = t;
+    t->heap_slot = slot;
 }
 
 static void heap_up(struct ev_loop *loop, size_t slot)
 {
-    struct ev_conn *c = loop->heap[slot];
+    struct timer *t = loop->heap[slot];
     while (slot > 0) {
         size_t parent = (slot - 1) / 2;
-        if (loop->heap[parent]->deadline <= c->deadline)
+        if (loop->heap[parent]->deadline <= t->deadline)
             break;
         heap_place(loop, slot, loop->heap[parent]);
         slot = parent;
     }
-    heap_place(loop, slot, c);
+    heap_place(loop, slot, t);
 }
 
 static void heap_down(struct ev_loop *loop, size_t slot)
 {
-    struct ev_conn *c = loop->heap[slot];
+    struct timer *t = loop->heap[slot];
     for (;;) {
         size_t child = 2 * slot + 1;
         if (child >= loop->heap_len)
@@ -221,57 +264,139 @@ static void heap_down(struct ev_loop *loop, size_t slot)
         if (child + 1 < loop->heap_len &&
             loop->heap[child + 1]->deadline < loop->heap[child]->deadline)
             child++;
-        if (c->deadline <= loop->heap[child]->deadline)
+        if (t->deadline <= loop->heap[child]->deadline)
             break;
         heap_place(loop, slot, loop->heap[child]);
         slot = child;
     }
-    heap_place(loop, slot, c);
+    heap_place(loop, slot, t);
 }
 
-static void heap_remove(struct ev_loop *loop, struct ev_conn *c)
+static void heap_remove(struct ev_loop *loop, struct timer *t)
 {
-    size_t slot = c->heap_slot;
+    size_t slot = t->heap_slot;
     if (slot == NO_SLOT)
         return;
-    c->heap_slot = NO_SLOT;
-    struct ev_conn *last = loop->heap[--loop->heap_len];
-    if (last == c)
+    t->heap_slot = NO_SLOT;
+    struct timer *last = loop->heap[--loop->heap_len];
+    if (last == t)
         return;
     heap_place(loop, slot, last);
     heap_up(loop, slot);
     heap_down(loop, last->heap_slot);
 }
 
-static bool heap_insert(struct ev_loop *loop, struct ev_conn *c)
+static bool heap_insert(struct ev_loop *loop, struct timer *t, long ms)
 {
     if (loop->heap_len == loop->heap_cap) {
         size_t cap = loop->heap_cap > 0 ? loop->heap_cap * 2 : 64;
-        struct ev_conn **grown = realloc(loop->heap, cap * sizeof *grown);
+        struct timer **grown = realloc(loop->heap, cap * sizeof *grown);
         if (grown == NULL)
             return false;
         loop->heap = grown;
         loop->heap_cap = cap;
     }
-    heap_place(loop, loop->heap_len++, c);
-    heap_up(loop, c->heap_slot);
+    t->deadline = now_ms() + ms;
+    heap_place(loop, loop->heap_len++, t);
+    heap_up(loop, t->heap_slot);
     return true;
+}
+
+static struct timer **timer_list(struct ev_loop *loop, struct timer *t)
+{
+    return t->conn != NULL ? &t->conn->timers : &loop->timers;
+}
+
+/* A new timer on the list of its owner (a connection, or the loop). */
+static uint64_t add_timer(struct ev_loop *loop, struct ev_conn *conn, long ms,
+                          ev_timer_fn *loop_fn, ev_conn_timer_fn *conn_fn, void *arg)
+{
+    struct timer *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return 0;
+    t->heap_slot = NO_SLOT;
+    t->id = ++loop->timer_serial;
+    t->conn = conn;
+    t->loop_fn = loop_fn;
+    t->conn_fn = conn_fn;
+    t->arg = arg;
+    if (!heap_insert(loop, t, ms > 0 ? ms : 0)) {
+        free(t);
+        errno = ENOMEM;
+        return 0;
+    }
+    struct timer **list = timer_list(loop, t);
+    t->next = *list;
+    if (*list != NULL)
+        (*list)->prev = t;
+    *list = t;
+    return t->id;
+}
+
+/* Takes the timer off the heap and its owner's list, and frees it unless
+ * its function is running (run_timers frees it then). */
+static void cancel_timer(struct ev_loop *loop, struct timer *t)
+{
+    heap_remove(loop, t);
+    struct timer **list = timer_list(loop, t);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        *list = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    if (t->running)
+        t->cancelled = true;
+    else
+        free(t);
+}
+
+static int cancel_by_id(struct ev_loop *loop, struct timer *list, uint64_t id)
+{
+    for (struct timer *t = list; t != NULL; t = t->next) {
+        if (t->id == id) {
+            cancel_timer(loop, t);
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ---- a connection's life ---------------------------------------------------------- */
 
+/* Records why the connection closes: the first reason wins. */
+static void set_reason(struct ev_conn *c, enum ev_reason reason, int err)
+{
+    if (c->reason != EV_OPEN)
+        return;
+    c->reason = reason;
+    c->reason_errno = reason == EV_PEER_RESET || reason == EV_FAILED ? err : 0;
+}
+
 /* Marks the connection gone.  It stays in memory until the end of the
  * round, because events of this same round may still point at it. */
-static void kill_conn(struct ev_conn *c)
+static void kill_conn(struct ev_conn *c, enum ev_reason reason, int err)
 {
     if (c->dead)
         return;
+    set_reason(c, reason, err);
     c->dead = true;
-    heap_remove(c->loop, c);
+    heap_remove(c->loop, &c->idle);
+    while (c->timers != NULL)
+        cancel_timer(c->loop, c->timers);
     /* No more events for it; failure is harmless, close() follows. */
-    epoll_ctl(c->loop->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+    if (c->src.fd >= 0)
+        epoll_ctl(c->loop->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
     c->next_dead = c->loop->dead;
     c->loop->dead = c;
+}
+
+/* The peer reset the connection, or something else failed. */
+static void fail_conn(struct ev_conn *c, int err)
+{
+    bool reset = err == ECONNRESET || err == EPIPE;
+    kill_conn(c, reset ? EV_PEER_RESET : EV_FAILED, err);
 }
 
 static void mark_dirty(struct ev_conn *c)
@@ -290,13 +415,16 @@ static size_t input_len(const struct ev_conn *c)
 
 /* Asks epoll for what the connection can use now, and only if that has
  * changed: an epoll_ctl() per message would cost as much as the message.
- * Reading pauses while the input is full or the output piles up;
- * write readiness is asked for only while output is waiting. */
+ * Reading pauses while the input is full or the output piles up, and
+ * stops for good at the end of the input; write readiness is asked for
+ * only while output is waiting (or a connect() is in progress). */
 static void update_interest(struct ev_conn *c)
 {
     uint32_t want = 0;
-    if (!c->closing && input_len(c) < c->input_limit &&
-        buffer_len(&c->out) <= c->output_limit)
+    if (c->connecting)
+        want = EPOLLOUT;
+    else if (!c->closing && !c->input_ended && input_len(c) < c->input_limit &&
+             buffer_len(&c->out) <= c->output_limit)
         want |= EPOLLIN;
     if (buffer_len(&c->out) > 0)
         want |= EPOLLOUT;
@@ -304,7 +432,7 @@ static void update_interest(struct ev_conn *c)
         return;
     struct epoll_event ev = {.events = want, .data.ptr = &c->src};
     if (epoll_ctl(c->loop->epfd, EPOLL_CTL_MOD, c->src.fd, &ev) < 0) {
-        kill_conn(c);
+        fail_conn(c, errno);
         return;
     }
     c->events = want;
@@ -325,44 +453,78 @@ static bool remember_fd(struct ev_loop *loop, struct ev_conn *c)
         loop->by_fd_len = len;
     }
     loop->by_fd[fd] = c;
+    c->id = (uint64_t)++loop->serial << 32 | (uint32_t)fd;
     return true;
+}
+
+/* A connection structure, on the loop's list, without a descriptor yet. */
+static struct ev_conn *alloc_conn(struct ev_loop *loop, const struct ev_handlers *h,
+                                  void *server)
+{
+    struct ev_conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    c->src.kind = SOURCE_CONN;
+    c->src.fd = -1;
+    c->loop = loop;
+    c->id = (uint64_t)++loop->serial << 32 | UINT32_MAX;
+    c->h = h;
+    c->server = server;
+    c->input_limit = EV_INPUT_LIMIT;
+    c->output_limit = EV_OUTPUT_LIMIT;
+    c->idle.heap_slot = NO_SLOT;
+    c->idle.conn = c;
+    c->next = loop->conns;
+    if (loop->conns != NULL)
+        loop->conns->prev = c;
+    loop->conns = c;
+    return c;
+}
+
+/* Takes a connection that never got going off the loop's list. */
+static void discard_conn(struct ev_conn *c)
+{
+    struct ev_loop *loop = c->loop;
+    if (c->prev != NULL)
+        c->prev->next = c->next;
+    else
+        loop->conns = c->next;
+    if (c->next != NULL)
+        c->next->prev = c->prev;
+    if (c->src.fd >= 0 && (size_t)c->src.fd < loop->by_fd_len)
+        loop->by_fd[c->src.fd] = NULL;
+    free(c);
 }
 
 static struct ev_conn *new_conn(struct ev_loop *loop, int fd,
                                 const struct ev_handlers *h, void *server)
 {
-    struct ev_conn *c = calloc(1, sizeof *c);
-    if (c != NULL)
-        c->src.fd = fd;
-    if (c == NULL || !remember_fd(loop, c)) {
-        free(c);
+    struct ev_conn *c = alloc_conn(loop, h, server);
+    if (c == NULL) {
         close(fd);
         errno = ENOMEM;
         return NULL;
     }
-    c->src.kind = SOURCE_CONN;
-    c->loop = loop;
-    c->id = (uint64_t)++loop->serial << 32 | (uint32_t)fd;
-    c->h = h;
-    c->server = server;
-    c->input_limit = EV_INPUT_LIMIT;
-    c->output_limit = EV_OUTPUT_LIMIT;
-    c->heap_slot = NO_SLOT;
+    c->src.fd = fd;
+    if (!remember_fd(loop, c)) {
+        discard_conn(c);
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
     c->events = EPOLLIN;
     if (watch(loop, &c->src, c->events) < 0) {
         int saved = errno;
-        loop->by_fd[fd] = NULL;
-        free(c);
+        discard_conn(c);
         close(fd);
         errno = saved;
         return NULL;
     }
-    c->next = loop->conns;
-    if (loop->conns != NULL)
-        loop->conns->prev = c;
-    loop->conns = c;
     if (h->on_open != NULL)
         h->on_open(c);
+    mark_dirty(c); /* on_open may have queued output */
     return c;
 }
 
@@ -371,20 +533,28 @@ static void free_conn(struct ev_conn *c)
     struct ev_loop *loop = c->loop;
     if (c->h->on_close != NULL)
         c->h->on_close(c);
+    /* on_close may have started timers: it must not, but be safe. */
+    heap_remove(loop, &c->idle);
+    while (c->timers != NULL)
+        cancel_timer(loop, c->timers);
     if (c->prev != NULL)
         c->prev->next = c->next;
     else
         loop->conns = c->next;
     if (c->next != NULL)
         c->next->prev = c->prev;
-    loop->by_fd[c->src.fd] = NULL;
-    if (c->abort) {
-        /* A linger time of zero makes close() send a RST and throw away
-         * what the kernel still holds for the peer. */
-        struct linger now = {1, 0};
-        setsockopt(c->src.fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    if (c->src.fd >= 0) {
+        loop->by_fd[c->src.fd] = NULL;
+        if (c->abort) {
+            /* A linger time of zero makes close() send a RST and throw away
+             * what the kernel still holds for the peer. */
+            struct linger now = {1, 0};
+            setsockopt(c->src.fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+        }
+        close(c->src.fd);
     }
-    close(c->src.fd);
+    if (c->addrs != NULL)
+        freeaddrinfo(c->addrs);
     buffer_free(&c->in);
     buffer_free(&c->out);
     free(c->peer);
@@ -393,9 +563,47 @@ static void free_conn(struct ev_conn *c)
 
 /* ---- reading and writing ------------------------------------------------------------ */
 
+/* Calls on_data, and again for new handlers that a swap put in place with
+ * input still pending.  Afterwards notes whether the handler left input
+ * because its output was full (it is called again once that drains), and
+ * catches the handler that can never make progress: input at the limit,
+ * nothing consumed, nothing to wait for. */
+static void deliver(struct ev_conn *c)
+{
+    for (;;) {
+        const struct ev_handlers *h = c->h;
+        size_t before = input_len(c);
+        c->in_on_data = true;
+        h->on_data(c);
+        c->in_on_data = false;
+        if (c->dead)
+            return;
+        size_t after = input_len(c);
+        if (c->h != h && after > 0)
+            continue;
+        c->held = after > 0 && ev_output_full(c);
+        if (!c->held && !c->closing && after >= c->input_limit && after == before)
+            kill_conn(c, EV_FAILED, EMSGSIZE);
+        return;
+    }
+}
+
+/* The end of the input, or of the output, may end the connection: when
+ * the peer has finished sending and no on_eof handler keeps it open, it
+ * closes once everything has been sent and on_drain added nothing. */
+static bool done_with(const struct ev_conn *c)
+{
+    return c->input_ended && c->h->on_eof == NULL && buffer_len(&c->out) == 0 &&
+           !c->held;
+}
+
 /* Sends what is queued, as much as the socket takes. */
 static void flush(struct ev_conn *c)
 {
+    if (c->connecting) {
+        update_interest(c);
+        return;
+    }
     bool had_output = buffer_len(&c->out) > 0;
     while (buffer_len(&c->out) > 0) {
         ssize_t n = send(c->src.fd, c->out.data + c->out.start, buffer_len(&c->out),
@@ -405,21 +613,44 @@ static void flush(struct ev_conn *c)
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             break;
         if (n < 0) { /* EPIPE, ECONNRESET: nobody is left to read it */
-            kill_conn(c);
+            fail_conn(c, errno);
             return;
         }
         buffer_drop(&c->out, (size_t)n);
     }
+    /* Input left waiting: for handlers just swapped in, or for a handler
+     * that stopped because its output was full and now is not. */
+    if ((c->kick || (c->held && !ev_output_full(c))) && !c->closing) {
+        c->kick = c->held = false;
+        if (input_len(c) > 0)
+            deliver(c);
+        if (c->dead)
+            return;
+    }
     if (buffer_len(&c->out) == 0) {
         if (c->closing) {
-            kill_conn(c);
+            kill_conn(c, EV_CLOSED_HERE, 0);
             return;
         }
         if (had_output && c->h->on_drain != NULL)
             c->h->on_drain(c);
+        if (!c->dead && done_with(c)) {
+            kill_conn(c, EV_PEER_CLOSED, 0);
+            return;
+        }
     }
     if (!c->dead)
         update_interest(c);
+}
+
+/* The peer has sent its FIN: tell the handler, or let the connection end
+ * once its output is done (see done_with). */
+static void end_input(struct ev_conn *c)
+{
+    c->input_ended = true;
+    mark_dirty(c);
+    if (c->h->on_eof != NULL)
+        c->h->on_eof(c);
 }
 
 /* One recv() per readiness event: a connection that always has more to
@@ -441,7 +672,7 @@ static void read_from(struct ev_conn *c)
         return;
     }
     if (!fresh && !buffer_reserve(&c->in, room)) {
-        kill_conn(c);
+        kill_conn(c, EV_FAILED, ENOMEM);
         return;
     }
     char *into = fresh ? loop->read_buf : c->in.data + c->in.end;
@@ -452,11 +683,11 @@ static void read_from(struct ev_conn *c)
     while (n < 0 && errno == EINTR);
     if (n < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK)
-            kill_conn(c); /* ECONNRESET and friends: the peer is gone */
+            fail_conn(c, errno); /* ECONNRESET and friends: the peer is gone */
         return;
     }
-    if (n == 0) { /* the peer has finished sending: answer, then close */
-        ev_close(c);
+    if (n == 0) {
+        end_input(c);
         return;
     }
 
@@ -466,43 +697,149 @@ static void read_from(struct ev_conn *c)
     } else {
         c->in.end += (size_t)n;
     }
-    c->h->on_data(c);
+    deliver(c);
     /* What the handler queued is sent at the end of the round, with the
      * replies of every other connection that was ready: the clients then
      * get their answers in one burst, and each wakes up fewer times. */
     if (c->view != NULL) {
         if (c->view_len > 0 && !c->dead && !buffer_append(&c->in, c->view, c->view_len))
-            kill_conn(c);
+            kill_conn(c, EV_FAILED, ENOMEM);
         c->view = NULL;
         c->view_len = 0;
     }
     mark_dirty(c);
 }
 
+static int socket_error(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        return errno;
+    return err;
+}
+
+/* ---- connecting (ev_connect) ----------------------------------------------------------- */
+
+/* Starts connect() to the next address of the list.  The descriptor keeps
+ * its number from one attempt to the next (dup3() puts the new socket in
+ * its place), so the connection's id stays valid.  Returns false when no
+ * address is left; c->connect_errno then says why the last one failed. */
+static bool connect_next(struct ev_conn *c)
+{
+    struct ev_loop *loop = c->loop;
+    while (c->next_addr != NULL) {
+        struct addrinfo *ai = c->next_addr;
+        c->next_addr = ai->ai_next;
+        int s = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                       ai->ai_protocol);
+        if (s < 0) {
+            c->connect_errno = errno;
+            continue;
+        }
+        if (c->src.fd >= 0) {
+            epoll_ctl(loop->epfd, EPOLL_CTL_DEL, c->src.fd, NULL);
+            if (dup3(s, c->src.fd, O_CLOEXEC) < 0) {
+                c->connect_errno = errno;
+                close(s);
+                continue;
+            }
+            close(s);
+        } else {
+            c->src.fd = s;
+            if (!remember_fd(loop, c)) {
+                c->connect_errno = ENOMEM;
+                return false;
+            }
+        }
+        /* A nonblocking connect() answers at once only on loopback, or
+         * with EINPROGRESS; EINTR also leaves it going on in the
+         * background.  Either way the socket becomes writable when it is
+         * settled, and SO_ERROR then tells how. */
+        if (connect(c->src.fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS &&
+            errno != EINTR) {
+            c->connect_errno = errno;
+            continue;
+        }
+        c->events = EPOLLOUT;
+        if (watch(loop, &c->src, c->events) < 0) {
+            c->connect_errno = errno;
+            continue;
+        }
+        return true;
+    }
+    return false;
+}
+
+static void connected(struct ev_conn *c)
+{
+    c->connecting = false;
+    freeaddrinfo(c->addrs);
+    c->addrs = c->next_addr = NULL;
+    if (c->connect_timer != 0)
+        ev_conn_timer_cancel(c, c->connect_timer);
+    c->connect_timer = 0;
+    int one = 1;
+    setsockopt(c->src.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (c->h->on_open != NULL)
+        c->h->on_open(c);
+    mark_dirty(c);
+}
+
+static void on_connect_event(struct ev_conn *c)
+{
+    int err = socket_error(c->src.fd);
+    if (err == 0) {
+        connected(c);
+        return;
+    }
+    c->connect_errno = err;
+    if (!connect_next(c))
+        kill_conn(c, EV_FAILED, c->connect_errno);
+}
+
+static long connect_timed_out(struct ev_conn *c, void *arg)
+{
+    (void)arg;
+    c->connect_timer = 0;
+    kill_conn(c, EV_TIMED_OUT, 0);
+    return EV_TIMER_DONE;
+}
+
+/* ---- events ------------------------------------------------------------------------- */
+
 static void on_conn_event(struct ev_conn *c, uint32_t events)
 {
     if (c->dead)
         return;
-    if ((events & EPOLLIN) && !c->closing) {
+    if (c->connecting) {
+        on_connect_event(c);
+        return;
+    }
+    if ((events & EPOLLIN) && !c->closing && !c->input_ended) {
         read_from(c);
     } else if (events & (EPOLLERR | EPOLLHUP)) {
         /* Reset, or both directions closed, while we were not reading:
          * nothing queued can be delivered any more. */
-        kill_conn(c);
+        int err = socket_error(c->src.fd);
+        if (err == 0)
+            kill_conn(c, EV_PEER_CLOSED, 0);
+        else
+            fail_conn(c, err);
         return;
     }
     if (events & EPOLLOUT)
         mark_dirty(c);
 }
 
-/* ---- listeners, signals, posted calls ----------------------------------------------- */
+/* ---- listeners, watchers, signals, posted calls ------------------------------------ */
 
 static void accept_clients(struct ev_loop *loop, struct listener *l)
 {
     for (int i = 0; i < ACCEPTS_PER_ROUND; i++) {
-        int fd = serve_accept(l->src.fd, 1);
+        int fd = net_accept(l->src.fd, 1);
         if (fd < 0) {
-            /* EAGAIN: the queue is empty.  EMFILE: serve_accept() has shed
+            /* EAGAIN: the queue is empty.  EMFILE: net_accept() has shed
              * a connection; stop for this round.  Other errors concern only
              * the connection that failed. */
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EMFILE)
@@ -548,6 +885,12 @@ static void dispatch(struct ev_loop *loop, const struct epoll_event *ev)
     case SOURCE_LISTENER:
         accept_clients(loop, (struct listener *)src);
         break;
+    case SOURCE_WATCH: {
+        struct watcher *w = (struct watcher *)src;
+        if (!w->dead)
+            w->fn(loop, w->src.fd, w->arg);
+        break;
+    }
     case SOURCE_SIGNAL:
         note_signal(loop);
         break;
@@ -557,17 +900,37 @@ static void dispatch(struct ev_loop *loop, const struct epoll_event *ev)
     }
 }
 
+/* The idle timer of a connection: on_timer, or close it. */
+static void idle_expired(struct ev_conn *c)
+{
+    if (c->h->on_timer != NULL)
+        c->h->on_timer(c);
+    else
+        kill_conn(c, EV_TIMED_OUT, 0);
+    mark_dirty(c);
+}
+
 static void run_timers(struct ev_loop *loop)
 {
     long long now = now_ms();
     while (loop->heap_len > 0 && loop->heap[0]->deadline <= now) {
-        struct ev_conn *c = loop->heap[0];
-        heap_remove(loop, c);
-        if (c->h->on_timer != NULL)
-            c->h->on_timer(c);
+        struct timer *t = loop->heap[0];
+        heap_remove(loop, t);
+        if (t->conn != NULL && t == &t->conn->idle) {
+            idle_expired(t->conn);
+            continue;
+        }
+        t->running = true;
+        long again = t->conn != NULL ? t->conn_fn(t->conn, t->arg) : t->loop_fn(loop, t->arg);
+        t->running = false;
+        if (t->conn != NULL)
+            mark_dirty(t->conn);
+        if (t->cancelled)
+            free(t); /* cancelled by its own function: already unlisted */
+        else if (again > 0)
+            heap_insert(loop, t, again); /* room: it was just removed */
         else
-            kill_conn(c); /* no handler: an idle timeout */
-        mark_dirty(c);
+            cancel_timer(loop, t);
     }
 }
 
@@ -590,10 +953,19 @@ static void finish_round(struct ev_loop *loop)
             free_conn(c);
         }
     }
+    while (loop->dead_watchers != NULL) {
+        struct watcher *w = loop->dead_watchers;
+        loop->dead_watchers = w->next;
+        free(w);
+    }
 }
 
 static int next_timeout(const struct ev_loop *loop)
 {
+    /* Work queued outside a round (ev_add, ev_connect before ev_run) is
+     * done at once. */
+    if (loop->dirty != NULL || loop->dead != NULL)
+        return 0;
     if (loop->heap_len == 0)
         return -1;
     long long wait = loop->heap[0]->deadline - now_ms();
@@ -621,9 +993,7 @@ struct ev_loop *ev_loop_new(char *err)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    struct sigaction ignore = {0};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
 
     loop->signals.kind = SOURCE_SIGNAL;
     loop->wakeup.kind = SOURCE_WAKEUP;
@@ -674,12 +1044,24 @@ void ev_loop_free(struct ev_loop *loop)
     if (loop->wakeup.fd >= 0)
         run_posted(loop);
     for (struct ev_conn *c = loop->conns; c != NULL; c = c->next)
-        kill_conn(c);
+        kill_conn(c, EV_CLOSED_HERE, 0);
     loop->dirty = NULL; /* closing now: nothing more is sent */
     while (loop->dead != NULL) {
         struct ev_conn *c = loop->dead;
         loop->dead = c->next_dead;
         free_conn(c);
+    }
+    while (loop->timers != NULL)
+        cancel_timer(loop, loop->timers);
+    while (loop->watchers != NULL) {
+        struct watcher *w = loop->watchers;
+        loop->watchers = w->next;
+        free(w);
+    }
+    while (loop->dead_watchers != NULL) {
+        struct watcher *w = loop->dead_watchers;
+        loop->dead_watchers = w->next;
+        free(w);
     }
     while (loop->listeners != NULL) {
         struct listener *l = loop->listeners;
@@ -708,7 +1090,7 @@ int ev_listen(struct ev_loop *loop, int fd, const struct ev_handlers *h, void *s
     l->src.fd = fd;
     l->h = h;
     l->server = server;
-    if (serve_set_nonblocking(fd) < 0 || watch(loop, &l->src, EPOLLIN) < 0) {
+    if (net_set_nonblocking(fd) < 0 || watch(loop, &l->src, EPOLLIN) < 0) {
         free(l);
         return -1;
     }
@@ -720,16 +1102,13 @@ int ev_listen(struct ev_loop *loop, int fd, const struct ev_handlers *h, void *s
 struct ev_conn *ev_add(struct ev_loop *loop, int fd, const struct ev_handlers *h,
                        void *server)
 {
-    if (serve_set_nonblocking(fd) < 0) {
+    if (net_set_nonblocking(fd) < 0) {
         int saved = errno;
         close(fd);
         errno = saved;
         return NULL;
     }
-    struct ev_conn *c = new_conn(loop, fd, h, server);
-    if (c != NULL)
-        mark_dirty(c); /* on_open may have queued output */
-    return c;
+    return new_conn(loop, fd, h, server);
 }
 
 int ev_post(struct ev_loop *loop, void (*fn)(void *arg), void *arg)
@@ -775,12 +1154,28 @@ void ev_consume(struct ev_conn *c, size_t n)
     mark_dirty(c); /* reading may resume if the input was full */
 }
 
+size_t ev_line(struct ev_conn *c, size_t max, bool *too_long)
+{
+    size_t len;
+    const char *data = ev_input(c, &len);
+    size_t look = len < max ? len : max;
+    const char *newline = memchr(data, '\n', look);
+    *too_long = false;
+    if (newline != NULL)
+        return (size_t)(newline - data) + 1;
+    if (max > 0 && len >= max) {
+        *too_long = true;
+        return max;
+    }
+    return 0;
+}
+
 int ev_write(struct ev_conn *c, const void *data, size_t len)
 {
     if (c->dead || c->closing || len == 0)
         return 0;
     if (!buffer_append(&c->out, data, len)) {
-        kill_conn(c);
+        kill_conn(c, EV_FAILED, ENOMEM);
         return -1;
     }
     mark_dirty(c);
@@ -801,19 +1196,175 @@ void ev_close(struct ev_conn *c)
 void ev_close_now(struct ev_conn *c)
 {
     c->abort = true;
-    kill_conn(c);
+    kill_conn(c, EV_CLOSED_HERE, 0);
 }
 
 void ev_set_timer(struct ev_conn *c, long ms)
 {
     if (c->dead)
         return;
-    heap_remove(c->loop, c);
+    heap_remove(c->loop, &c->idle);
     if (ms <= 0)
         return;
-    c->deadline = now_ms() + ms;
-    if (!heap_insert(c->loop, c))
-        kill_conn(c);
+    if (!heap_insert(c->loop, &c->idle, ms))
+        kill_conn(c, EV_FAILED, ENOMEM);
+}
+
+uint64_t ev_conn_timer_add(struct ev_conn *c, long ms, ev_conn_timer_fn *fn, void *arg)
+{
+    if (c->dead) {
+        errno = ENOTCONN;
+        return 0;
+    }
+    return add_timer(c->loop, c, ms, NULL, fn, arg);
+}
+
+int ev_conn_timer_cancel(struct ev_conn *c, uint64_t id)
+{
+    return cancel_by_id(c->loop, c->timers, id);
+}
+
+uint64_t ev_timer_add(struct ev_loop *loop, long ms, ev_timer_fn *fn, void *arg)
+{
+    return add_timer(loop, NULL, ms, fn, NULL, arg);
+}
+
+int ev_timer_cancel(struct ev_loop *loop, uint64_t id)
+{
+    return cancel_by_id(loop, loop->timers, id);
+}
+
+struct ev_conn *ev_connect(struct ev_loop *loop, const char *host, const char *port,
+                           const struct ev_handlers *h, void *server, long timeout_ms)
+{
+    struct ev_conn *c = alloc_conn(loop, h, server);
+    if (c == NULL)
+        return NULL;
+    c->connecting = true;
+    struct addrinfo hints = {0};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &c->addrs);
+    if (rc != 0) {
+        /* Reported like any failure to connect, through on_close. */
+        c->addrs = NULL;
+        kill_conn(c, EV_FAILED, rc == EAI_SYSTEM ? errno : EHOSTUNREACH);
+        return c;
+    }
+    c->next_addr = c->addrs;
+    if (!connect_next(c)) {
+        if (c->src.fd < 0 && c->connect_errno != ENOMEM && c->connect_errno != 0) {
+            /* Not even a socket: the caller hears it at once. */
+            int saved = c->connect_errno;
+            freeaddrinfo(c->addrs);
+            discard_conn(c);
+            errno = saved;
+            return NULL;
+        }
+        kill_conn(c, EV_FAILED, c->connect_errno);
+        return c;
+    }
+    if (timeout_ms > 0) {
+        c->connect_timer = ev_conn_timer_add(c, timeout_ms, connect_timed_out, NULL);
+        if (c->connect_timer == 0)
+            kill_conn(c, EV_FAILED, ENOMEM);
+    }
+    return c;
+}
+
+int ev_watch(struct ev_loop *loop, int fd, ev_watch_fn *fn, void *arg)
+{
+    struct watcher *w = calloc(1, sizeof *w);
+    if (w == NULL)
+        return -1;
+    w->src.kind = SOURCE_WATCH;
+    w->src.fd = fd;
+    w->fn = fn;
+    w->arg = arg;
+    if (net_set_nonblocking(fd) < 0 || watch(loop, &w->src, EPOLLIN) < 0) {
+        int saved = errno;
+        free(w);
+        errno = saved;
+        return -1;
+    }
+    w->next = loop->watchers;
+    loop->watchers = w;
+    return 0;
+}
+
+int ev_unwatch(struct ev_loop *loop, int fd)
+{
+    for (struct watcher **p = &loop->watchers; *p != NULL; p = &(*p)->next) {
+        struct watcher *w = *p;
+        if (w->src.fd != fd)
+            continue;
+        *p = w->next;
+        epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
+        /* Freed at the end of the round: an event of this round may
+         * still point at it. */
+        w->dead = true;
+        w->next = loop->dead_watchers;
+        loop->dead_watchers = w;
+        return 0;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+void ev_set_handlers(struct ev_conn *c, const struct ev_handlers *h)
+{
+    c->h = h;
+    if (!c->in_on_data && input_len(c) > 0) {
+        c->kick = true;
+        mark_dirty(c);
+    }
+}
+
+const struct ev_handlers *ev_handlers_of(const struct ev_conn *c)
+{
+    return c->h;
+}
+
+bool ev_input_ended(const struct ev_conn *c)
+{
+    return c->input_ended;
+}
+
+bool ev_output_full(const struct ev_conn *c)
+{
+    return buffer_len(&c->out) > c->output_limit;
+}
+
+enum ev_reason ev_close_reason(const struct ev_conn *c)
+{
+    return c->reason;
+}
+
+int ev_close_errno(const struct ev_conn *c)
+{
+    return c->reason_errno;
+}
+
+const char *ev_close_reason_text(const struct ev_conn *c)
+{
+    switch (c->reason) {
+    case EV_OPEN:
+        return "open";
+    case EV_CLOSED_HERE:
+        return "closed here";
+    case EV_PEER_CLOSED:
+        return "closed by peer";
+    case EV_PEER_RESET:
+        return "reset by peer";
+    case EV_TIMED_OUT:
+        return "timed out";
+    case EV_FAILED:
+        break;
+    }
+    /* The loop is single-threaded: one buffer per thread is enough. */
+    static _Thread_local char text[128];
+    snprintf(text, sizeof text, "failed: %s", strerror(c->reason_errno));
+    return text;
 }
 
 void ev_set_limits(struct ev_conn *c, size_t input_limit, size_t output_limit)

@@ -4,8 +4,6 @@
  * layer adds what serving many clients at once needs on top of it:
  *
  *   - the command line every server of the chapter shares, [HOST] PORT;
- *   - accepting without falling over when the process runs out of file
- *     descriptors (EMFILE), the "spare descriptor" trick;
  *   - a self-pipe, so that a single-threaded loop sees SIGINT and SIGTERM as
  *     one more readable descriptor instead of being killed in the middle of
  *     its work.
@@ -13,37 +11,17 @@
 #ifndef SERVE_H
 #define SERVE_H
 
-/* Reads "[HOST] PORT" from the command line into *host and *port.  Prints
- * usage_text and exits: on stdout with status 0 for --help, on stderr with
- * status 2 for a wrong command line.  usage_text starts with "usage: ". */
+/* Reads "[HOST] PORT" from the command line: chapter 01's
+ * net_parse_server_args(), under the name the servers of chapters 03 to 05
+ * know it by. */
 void serve_parse_args(int argc, char **argv, const char *usage_text,
                       const char **host, const char **port);
 
 /* Opens the listening socket and prints the "listening on ADDR:PORT" line
  * with chapter 01's net_listen_or_exit(), which exits with an error line if
- * it cannot, then puts a descriptor in reserve for serve_accept(). */
+ * it cannot.  Accept with net_accept(), which survives running out of
+ * descriptors. */
 int serve_listen(const char *program, const char *host, const char *port);
-
-/* Puts fd in nonblocking mode: a call that would wait fails with EAGAIN
- * instead.  Returns 0, or -1 with errno set. */
-int serve_set_nonblocking(int fd);
-
-/* accept() for a server that must survive running out of descriptors.
- *
- * Returns the new connection, nonblocking if nonblocking is true and with
- * TCP_NODELAY set (replies go out at once, see serve.c), or -1
- * with errno set.  The errors a caller sees:
- *   EAGAIN        nothing is waiting (only on a nonblocking listener);
- *   EMFILE        the process had no descriptor left.  The first connection
- *                 waiting in the queue has been accepted and closed at once
- *                 (its client sees the connection end), so that the queue
- *                 drains instead of staying readable forever;
- *   anything else a failure of that one connection (ECONNABORTED...):
- *                 go on serving.
- * The trick: one descriptor (of /dev/null) is kept open in reserve; when
- * accept() fails with EMFILE it is closed, which makes room for one accept(),
- * and opened again afterwards. */
-int serve_accept(int listener, int nonblocking);
 
 /* A self-pipe for SIGINT and SIGTERM: installs handlers that write one byte
  * to a pipe and returns the pipe's read end, which becomes readable when a

@@ -53,6 +53,12 @@ void frame_decoder_free(struct frame_decoder *d)
     release_message(d);
 }
 
+size_t frame_decoder_memory(const struct frame_decoder *d)
+{
+    return (d->header_text != NULL ? d->header_len + 1 : 0) +
+           (d->message.content != NULL ? d->content_cap + 1 : 0);
+}
+
 static size_t take_at_most(size_t wanted, size_t available)
 {
     return wanted < available ? wanted : available;
@@ -86,14 +92,21 @@ static size_t read_header_length(struct frame_decoder *d, const unsigned char *i
 static const struct json_value *required(struct frame_decoder *d, const char *key,
                                          enum json_type type)
 {
-    static const char *const type_names[] = {"null", "a boolean", "an integer",
-                                             "a string"};
+    static const char *const type_names[] = {
+        [JSON_NULL] = "null",        [JSON_BOOL] = "a boolean", [JSON_INT] = "an integer",
+        [JSON_NUMBER] = "a number with a fraction or an exponent, or out of range", [JSON_STRING] = "a string",
+        [JSON_ARRAY] = "an array",   [JSON_OBJECT] = "an object"};
     const struct json_value *v = json_get(&d->message.header, key);
     if (v == NULL)
         decoder_fail(d, "the header has no \"%s\"", key);
     else if (v->type != type)
         decoder_fail(d, "\"%s\" must be %s, not %s", key, type_names[type],
                      type_names[v->type]);
+    /* A NUL inside (written \u0000) would make strcmp() see another word:
+     * "text/json\u0000x" is not "text/json", and is refused here so that the
+     * message's strings can be compared as C strings. */
+    else if (type == JSON_STRING && strlen(v->string) != v->length)
+        decoder_fail(d, "\"%s\" must not contain a NUL byte", key);
     return d->state == FRAME_FAILED ? NULL : v;
 }
 
@@ -151,7 +164,7 @@ static size_t read_header(struct frame_decoder *d, const unsigned char *in, size
 
     char why[JSON_ERR_LEN];
     if (json_parse_object(d->header_text, d->header_len, &d->message.header, why) < 0) {
-        decoder_fail(d, "the header is not a flat JSON object: %s", why);
+        decoder_fail(d, "the header is not a JSON object: %s", why);
         return n;
     }
     check_header(d);

@@ -87,6 +87,26 @@ static void needs_string(void)
     close(fd);
 }
 
+/* The action is compared whole, its length included: a NUL inside the
+ * string ("reverse\u0000x") makes another action, which gets an error. */
+static void exact_action(void)
+{
+    int fd = connect_to_server();
+    static const char content[] = "{\"action\": \"reverse\\u0000x\", \"value\": \"ab\"}";
+    struct wire_msg m = wire_message("text/json", "utf-8", content, sizeof content - 1);
+    tk_send(fd, m.data, m.len, WAIT_MS);
+    wire_free(&m);
+    struct wire_reply r;
+    wire_read_reply(fd, &r);
+    char error[256];
+    TK_ASSERT(wire_string_field(r.content, "error", error, sizeof error),
+              "the action \"reverse\\u0000x\" is not \"reverse\": expected an \"error\", "
+              "got %s", r.content);
+    wire_reply_free(&r);
+    expect_result(fd, "ab", "ba");
+    close(fd);
+}
+
 static void pipelined(void)
 {
     int fd = connect_to_server();
@@ -116,7 +136,8 @@ int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
         {"ascii", ascii},         {"utf8", utf8},           {"empty", empty},
-        {"needs-string", needs_string}, {"pipelined", pipelined}, {NULL, NULL},
+        {"needs-string", needs_string}, {"pipelined", pipelined},
+        {"exact-action", exact_action}, {NULL, NULL},
     };
     return tk_main(argc, argv, cases);
 }

@@ -1,9 +1,11 @@
 /* Tests of app-server, app-client and boundaries-demo: every promise of the
  * interface for chapter 04, bad input of every kind, and an outside client. */
+#define _XOPEN_SOURCE 700 /* posix_openpt() and friends, for the terminal case */
 #include "testkit.h"
 #include "wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -210,7 +212,9 @@ static void bad_request_answered(void)
     int fd = wire_connect(server->port);
     const char *contents[] = {"{\"action\": \"frobnicate\", \"value\": \"x\"}",
                               "{\"value\": \"x\"}", "not json at all",
-                              "{\"action\": \"search\", \"value\": 7}"};
+                              "{\"action\": \"search\", \"value\": 7}",
+                              /* Not "search": the NUL is part of the name. */
+                              "{\"action\": \"search\\u0000zzz\", \"value\": \"tcp\"}"};
     for (size_t i = 0; i < sizeof contents / sizeof contents[0]; i++) {
         struct wire_msg m = wire_message("text/json", "utf-8", contents[i],
                                          strlen(contents[i]));
@@ -233,11 +237,13 @@ static void header_extra_keys(void)
     struct tk_proc *server = start_server();
     int fd = wire_connect(server->port);
     static const char content[] = "{\"action\": \"search\", \"value\": \"udp\"}";
-    char header[256];
+    char header[512];
     snprintf(header, sizeof header,
              " {\"x-note\": \"keys beyond the four are allowed\",\n"
              "\"content-length\":%zu,\"content-encoding\":\"utf-8\",\"byteorder\":\"little\","
-             "\"content-type\":\"text/json\", \"x-n\": -3, \"x-b\": true, \"x-z\": null} ",
+             "\"content-type\":\"text/json\", \"x-n\": -3, \"x-b\": true, \"x-z\": null,"
+             "\"x-extra\": [1, {\"a\": null}], \"x-o\": {\"content-length\": \"inner\"},"
+             "\"x-f\": 2.5e-3} ",
              sizeof content - 1);
     struct wire_msg m = wire_raw(header, content, sizeof content - 1);
     tk_send(fd, m.data, m.len, WAIT_MS);
@@ -250,6 +256,107 @@ static void header_extra_keys(void)
     TK_ASSERT_STR_EQ(result, "datagrams: boundaries kept, delivery not promised", "result");
     wire_reply_free(&r);
     close(fd);
+}
+
+/* A megabyte of content with 95,000 keys, answered: reading it must take
+ * time in proportion to its size.  Finding duplicate keys by comparing
+ * each key with all before it once froze the server (and every client of
+ * it) for 18.7 s on such a request.  A bystander who asks while the server
+ * reads it is answered within a second. */
+static void many_keys_attack(void)
+{
+    struct tk_proc *server = start_server();
+    int bystander = wire_connect(server->port);
+    wire_search(bystander, "tcp", TCP_RESULT);
+
+    size_t cap = 1024 * 1024, len = 0;
+    char *content = tk_alloc(cap);
+    len += (size_t)snprintf(content, cap, "{\"action\": \"search\", \"value\": \"udp\"");
+    for (int i = 0; i < 95000; i++)
+        len += (size_t)snprintf(content + len, cap - len, ",\"k%d\":0", i);
+    len += (size_t)snprintf(content + len, cap - len, "}");
+    TK_ASSERT(len < cap, "the content fits the server's limit");
+
+    int attacker = wire_connect(server->port);
+    struct wire_msg m = wire_message("text/json", "utf-8", content, len);
+    tk_send(attacker, m.data, m.len, WAIT_MS);
+    wire_free(&m);
+    free(content);
+    long long start = tk_now_ms();
+    wire_search(bystander, "json", "text for structured data, RFC 8259");
+    long long waited = tk_now_ms() - start;
+    TK_ASSERT(waited < 1000, "a bystander waited %lld ms while the server read 95000 keys",
+              waited);
+    /* And the attacker's request is answered as any other, as soon: the
+     * bystander may have been answered before the server began to read
+     * the keys, but this answer comes after. */
+    struct wire_reply r;
+    wire_read_reply(attacker, &r);
+    waited = tk_now_ms() - start;
+    TK_ASSERT(waited < 2000, "reading 95000 keys took the server %lld ms", waited);
+    char result[256];
+    TK_ASSERT(wire_string_field(r.content, "result", result, sizeof result), "%s", r.content);
+    TK_ASSERT_STR_EQ(result, "datagrams: boundaries kept, delivery not promised", "result");
+    wire_reply_free(&r);
+    close(attacker);
+    close(bystander);
+}
+
+/* A client that starts a message and goes quiet is closed after the idle
+ * timeout, with a log line; the others are served meanwhile. */
+static void idle_timeout(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("app-server"), "--idle-timeout", "1",
+                                             "127.0.0.1", "0", NULL);
+    int quiet = wire_connect(server->port);
+    struct wire_msg m = wire_request("search", "tcp");
+    long long start = tk_now_ms();
+    tk_send(quiet, m.data, m.len - 3, WAIT_MS);
+    wire_free(&m);
+    int other = wire_connect(server->port);
+    wire_search(other, "tcp", TCP_RESULT);
+    wire_expect_closed(quiet);
+    long long took = tk_now_ms() - start;
+    TK_ASSERT(took >= 900 && took < 4000, "closed after %lld ms, with a timeout of 1 s", took);
+    wire_wait_log(server, "idle for too long");
+    close(quiet);
+    close(other);
+}
+
+/* Many connections that each hold most of a 1 MiB message: past the
+ * memory budget the biggest holders are closed, and everybody else is
+ * served.  Without a budget, 150 such connections held 161 MB for ever. */
+static void memory_budget(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("app-server"), "--max-memory",
+                                             "8000000", "127.0.0.1", "0", NULL);
+    int bystander = wire_connect(server->port);
+    wire_search(bystander, "tcp", TCP_RESULT);
+    enum { HOLDERS = 20, HELD = 1000000 };
+    char header[256];
+    snprintf(header, sizeof header,
+             "{\"byteorder\": \"big\", \"content-type\": \"b\", \"content-encoding\": \"b\", "
+             "\"content-length\": %d}", 1048575);
+    char *content = tk_alloc(HELD);
+    memset(content, 'x', HELD);
+    struct wire_msg m = wire_raw(header, content, HELD);
+    free(content);
+    int holders[HOLDERS];
+    for (int i = 0; i < HOLDERS; i++) {
+        holders[i] = wire_connect(server->port);
+        tk_send(holders[i], m.data, m.len, WAIT_MS);
+    }
+    wire_free(&m);
+    /* 8 MB hold 7 such messages: at least 13 connections must go. */
+    for (int i = 0; i < HOLDERS - 7; i++)
+        wire_wait_log(server, "over the memory budget of 8000000 bytes");
+    wire_search(bystander, "udp", "datagrams: boundaries kept, delivery not promised");
+    int newcomer = wire_connect(server->port);
+    wire_search(newcomer, "json", "text for structured data, RFC 8259");
+    close(newcomer);
+    for (int i = 0; i < HOLDERS; i++)
+        close(holders[i]);
+    close(bystander);
 }
 
 /* ---- streams: pieces and pipelines ------------------------------------------------- */
@@ -434,20 +541,57 @@ static void many_half_requests(void)
 /* A client that sends and never reads: its answers pile up, and the server
  * stops reading from it (so its sends stall) instead of queueing without
  * end; everybody else is served meanwhile, and nothing it asked is lost. */
+/* The most this machine's kernel can hold in one direction of a TCP
+ * connection over loopback: the largest send buffer of one end and the
+ * largest receive buffer of the other (tcp_wmem and tcp_rmem, third field;
+ * autotuning grows a buffer up to them). */
+static size_t kernel_max(const char *sysctl_path, size_t fallback)
+{
+    FILE *f = fopen(sysctl_path, "r");
+    unsigned long long min, def, max;
+    size_t v = fallback;
+    if (f != NULL) {
+        if (fscanf(f, "%llu %llu %llu", &min, &def, &max) == 3)
+            v = (size_t)max;
+        fclose(f);
+    }
+    return v;
+}
+
+/* A client that sends requests and never reads the answers.  The server must
+ * stop reading from it once its queued answers pass its output limit, so
+ * that the client's requests wait in the kernel's buffers, not in the
+ * server's memory; others are served meanwhile; and once the client reads,
+ * every request the server took is answered, in order.
+ *
+ * How much the client manages to send before it stalls depends on the
+ * kernel's buffer sizes, which differ between machines (autotuning may grow
+ * a buffer to tens of megabytes).  So the bound is computed from them: the
+ * requests sit in the client's send buffer and the server's receive buffer,
+ * and the answers to the requests taken (each at least as long as its
+ * request) sit in the server's send buffer and the client's receive buffer,
+ * plus the server's own limits, well under a megabyte. */
 static void backpressure(void)
 {
     struct tk_proc *server = start_server();
     int hog = tk_connect("127.0.0.1", server->port);
-    int small = 16 * 1024;
-    setsockopt(hog, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
     int flags = fcntl(hog, F_GETFL);
     TK_ASSERT(fcntl(hog, F_SETFL, flags | O_NONBLOCK) == 0, "O_NONBLOCK");
 
-    struct wire_msg m = wire_message("binary/x", "binary", "0123456789abcdef", 16);
-    size_t limit = (size_t)64 << 20, sent = 0;
+    /* The requests go out 64 KiB at a time (whole messages), so that even a
+     * machine with big buffers is filled in a few thousand sends. */
+    struct wire_msg one = wire_message("binary/x", "binary", "0123456789abcdef", 16);
+    size_t per_batch = 65536 / one.len, batch_len = per_batch * one.len;
+    char *batch = tk_alloc(batch_len);
+    for (size_t i = 0; i < per_batch; i++)
+        memcpy(batch + i * one.len, one.data, one.len);
+    size_t buffers = kernel_max("/proc/sys/net/ipv4/tcp_rmem", (size_t)32 << 20) +
+                     kernel_max("/proc/sys/net/ipv4/tcp_wmem", (size_t)32 << 20);
+    size_t limit = 2 * buffers + ((size_t)4 << 20), sent = 0;
     long long stalled_since = -1;
     while (sent < limit) {
-        ssize_t n = send(hog, m.data + sent % m.len, m.len - sent % m.len, MSG_NOSIGNAL);
+        size_t at = sent % batch_len;
+        ssize_t n = send(hog, batch + at, batch_len - at, MSG_NOSIGNAL);
         if (n > 0) {
             sent += (size_t)n;
             stalled_since = -1;
@@ -462,22 +606,47 @@ static void backpressure(void)
         tk_sleep_ms(5);
     }
     TK_ASSERT(sent < limit, "the server took %zu bytes of requests from a client that "
-              "reads no answers: it never stopped reading", sent);
+              "reads no answers, more than this machine's socket buffers hold: "
+              "it never stopped reading", sent);
 
     int other = wire_connect(server->port);
     wire_search(other, "tcp", TCP_RESULT);
     close(other);
 
-    /* Every complete request is answered, in order, once the hog reads. */
+    /* Every complete request is answered, in order, once the hog reads.  The
+     * answers are all alike: the first is read as a message, and the rest are
+     * compared with its bytes, read in big pieces (one recv() per answer
+     * would take minutes for the hundreds of thousands a big machine holds). */
     TK_ASSERT(fcntl(hog, F_SETFL, flags) == 0, "blocking again");
-    size_t complete = sent / m.len;
-    for (size_t i = 0; i < complete; i++) {
-        struct wire_reply r;
-        wire_read_reply(hog, &r);
-        TK_ASSERT_BYTES_EQ(r.content, r.content_len, "0123456789abcdef", 16, "a hog's answer");
-        wire_reply_free(&r);
+    size_t complete = sent / one.len;
+    struct wire_reply first;
+    wire_read_reply(hog, &first);
+    TK_ASSERT_BYTES_EQ(first.content, first.content_len, "0123456789abcdef", 16,
+                       "a hog's answer");
+    size_t answer_len = 2 + first.header_len + first.content_len;
+    char *answer = tk_alloc(answer_len);
+    answer[0] = (char)(first.header_len >> 8);
+    answer[1] = (char)(first.header_len & 0xff);
+    memcpy(answer + 2, first.header, first.header_len);
+    memcpy(answer + 2 + first.header_len, first.content, first.content_len);
+    wire_reply_free(&first);
+
+    size_t chunk_answers = 65536 / answer_len + 1;
+    char *chunk = tk_alloc(chunk_answers * answer_len);
+    for (size_t done = 1; done < complete;) {
+        size_t want = complete - done < chunk_answers ? complete - done : chunk_answers;
+        size_t got = tk_recv(hog, chunk, want * answer_len, WAIT_MS);
+        TK_ASSERT(got == want * answer_len, "answers %zu to %zu of %zu: the stream ended",
+                  done + 1, done + want, complete);
+        for (size_t i = 0; i < want; i++)
+            TK_ASSERT_BYTES_EQ(chunk + i * answer_len, answer_len, answer, answer_len,
+                               "a hog's answer");
+        done += want;
     }
-    wire_free(&m);
+    free(chunk);
+    free(answer);
+    free(batch);
+    wire_free(&one);
     close(hog);
 }
 
@@ -535,11 +704,11 @@ static void bad_header_length_0(void)
 static void bad_header_not_json(void)
 {
     struct bad_case c[] = {
-        {"text", header_only("hello"), "not a flat JSON object"},
-        {"binary", header_only("\x01\x02\x03\xff"), "not a flat JSON object"},
-        {"cut object", header_only("{\"byteorder\": \"big\""), "not a flat JSON object"},
+        {"text", header_only("hello"), "not a JSON object"},
+        {"binary", header_only("\x01\x02\x03\xff"), "not a JSON object"},
+        {"cut object", header_only("{\"byteorder\": \"big\""), "not a JSON object"},
         {"trailing", header_only(HDR("\"content-encoding\": \"b\", \"content-length\": 0") "x"),
-         "nothing after the object"},
+         "nothing after the value"},
         {"bad utf-8", header_only(HDR("\"content-encoding\": \"\xc0\xaf\", \"content-length\": 0")),
          "invalid UTF-8"},
         {"duplicate", header_only(HDR("\"content-encoding\": \"b\", \"content-length\": 0, "
@@ -553,7 +722,7 @@ static void bad_header_array(void)
     struct bad_case c[] = {
         {"array", header_only("[\"byteorder\", \"big\"]"), "found an array"},
         {"array value", header_only(HDR("\"content-encoding\": [\"b\"], \"content-length\": 0")),
-         "arrays are not supported"},
+         "\"content-encoding\" must be a string, not an array"},
     };
     run_bad_cases(c, sizeof c / sizeof c[0], false);
 }
@@ -562,7 +731,7 @@ static void bad_header_nested(void)
 {
     struct bad_case c[] = {
         {"nested", header_only(HDR("\"content-encoding\": {\"x\": 1}, \"content-length\": 0")),
-         "nested objects are not supported"},
+         "\"content-encoding\" must be a string, not an object"},
     };
     run_bad_cases(c, 1, false);
 }
@@ -633,6 +802,8 @@ static void bad_over_limit_length(void)
                                  "\"content-length\": 4611686018427387904")), "over the limit"},
         {"2^64", header_only(HDR("\"content-encoding\": \"b\", "
                                  "\"content-length\": 18446744073709551616")), "out of range"},
+        {"1e400", header_only(HDR("\"content-encoding\": \"b\", \"content-length\": 1e400")),
+         "number too large"},
     };
     run_bad_cases(c, sizeof c / sizeof c[0], false);
 }
@@ -809,6 +980,97 @@ static struct tk_proc *client_against(const unsigned char *answer, size_t len,
     return c;
 }
 
+/* A server that accepts, reads the request and never answers: the client
+ * gives up after -t MS, with a line that says so (it used to wait forever). */
+static void client_timeout(void)
+{
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    long long start = tk_now_ms();
+    struct tk_proc *c = tk_start(tk_program("app-client"), "-t", "300", "127.0.0.1",
+                                 port_text(port), "search", "tcp", NULL);
+    int fd = tk_accept(listener, WAIT_MS);
+    struct wire_reply req;
+    wire_read_reply(fd, &req);
+    wire_reply_free(&req);
+    TK_ASSERT(tk_wait(c, WAIT_MS) >= 0, "app-client still waits for an answer");
+    TK_ASSERT(tk_now_ms() - start < 3000, "app-client took %lld ms", tk_now_ms() - start);
+    TK_ASSERT_INT_EQ(tk_exit_code(c), 1, "exit status");
+    tk_assert_one_error_line(c, "app-client", "no answer within 300 ms", NULL);
+    close(fd);
+    close(listener);
+}
+
+/* Results that are not strings are printed as JSON, nested ones too. */
+static void client_nested_result(void)
+{
+    static const char answer[] = "{\"result\": [1, {\"a\": 2.5, \"b\": [true, null]}]}";
+    struct wire_msg m = wire_message("text/json", "utf-8", answer, sizeof answer - 1);
+    struct tk_proc *c = client_against((unsigned char *)m.data, m.len, false);
+    TK_ASSERT_INT_EQ(tk_exit_code(c), 0, "app-client's exit status");
+    TK_ASSERT_STR_EQ(c->out_text ? c->out_text : "", "[1, {\"a\": 2.5, \"b\": [true, null]}]\n",
+                     "a nested result");
+    wire_free(&m);
+}
+
+/* On a terminal, the server's control characters are shown escaped: ESC
+ * [2J would clear the screen, and worse sequences exist.  The client's
+ * stdout and stderr are a pseudo-terminal here. */
+static void client_terminal_escapes(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname(master) == NULL)
+        tk_skip("no pseudo-terminal here");
+    char slave_name[256];
+    snprintf(slave_name, sizeof slave_name, "%s", ptsname(master));
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    const char *client = tk_program("app-client");
+    char port_arg[16];
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    pid_t pid = fork();
+    TK_ASSERT(pid >= 0, "fork");
+    if (pid == 0) {
+        int slave = open(slave_name, O_RDWR | O_NOCTTY);
+        if (slave < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+            _exit(127);
+        execl(client, "app-client", "-t", "3000", "127.0.0.1", port_arg, "search", "tcp",
+              (char *)NULL);
+        _exit(127);
+    }
+    int fd = tk_accept(listener, WAIT_MS);
+    struct wire_reply req;
+    wire_read_reply(fd, &req);
+    wire_reply_free(&req);
+    static const char answer[] = "{\"result\": \"\\u001b[2J\\u009b31m evil\\\\\"}";
+    struct wire_msg m = wire_message("text/json", "utf-8", answer, sizeof answer - 1);
+    tk_send(fd, m.data, m.len, WAIT_MS);
+    wire_free(&m);
+    close(fd);
+    close(listener);
+
+    char out[4096];
+    size_t got = 0;
+    long long deadline = tk_now_ms() + WAIT_MS;
+    while (got < sizeof out - 1 && tk_now_ms() < deadline) {
+        struct pollfd p = {.fd = master, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(master, out + got, sizeof out - 1 - got);
+        if (n <= 0)
+            break; /* EIO: the client has exited and closed the terminal */
+        got += (size_t)n;
+    }
+    out[got] = '\0';
+    int status;
+    TK_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "app-client on a terminal failed: %s", out);
+    close(master);
+    TK_ASSERT(memchr(out, 0x1b, got) == NULL, "a raw ESC reached the terminal: %s", out);
+    TK_ASSERT(strstr(out, "\\x1b[2J") != NULL && strstr(out, "\\xc2\\x9b31m evil\\\\") != NULL,
+              "the control characters, escaped: %s", out);
+}
+
 static void client_reads_dribbled_answer(void)
 {
     static const char answer[] = "{\"result\": \"one \\u00e9 by one\"}";
@@ -935,6 +1197,9 @@ int main(int argc, char **argv)
         {"bad-request-answered", bad_request_answered},
         {"header-extra-keys", header_extra_keys},
         {"many-requests", many_requests_one_connection},
+        {"many-keys-attack", many_keys_attack},
+        {"idle-timeout", idle_timeout},
+        {"memory-budget", memory_budget},
         {"pipelined-five", pipelined_five},
         {"split-everywhere", split_everywhere},
         {"one-byte-at-a-time", one_byte_at_a_time},
@@ -965,6 +1230,9 @@ int main(int argc, char **argv)
         {"client-error-answer", client_error_answer},
         {"client-server-closes", client_server_closes},
         {"client-malformed-answer", client_malformed_answer},
+        {"client-timeout", client_timeout},
+        {"client-nested-result", client_nested_result},
+        {"client-terminal-escapes", client_terminal_escapes},
         {"demo-glue", demo_glue},
         {"demo-split", demo_split},
         {"outside-python-client", outside_python_client},

@@ -144,11 +144,16 @@ static void decoder_errors(void)
     struct bad cases[] = {
         {with_prefix(0, 0), "header length 0"},
         {with_prefix(0x40, 0x01), "header length 16385 is over the limit of 16384 bytes"},
-        {wire_raw("hello", "", 0), "the header is not a flat JSON object: at byte 0"},
+        {wire_raw("hello", "", 0), "the header is not a JSON object: at byte 0"},
         {wire_raw("[1]", "", 0), "expected an object, found an array"},
-        {wire_raw("{" KEYS ", \"content-length\": {}}", "", 0), "nested objects"},
-        {wire_raw("{" KEYS ", \"content-length\": [0]}", "", 0), "arrays are not supported"},
+        {wire_raw("{" KEYS ", \"content-length\": {}}", "", 0),
+         "\"content-length\" must be an integer, not an object"},
+        {wire_raw("{" KEYS ", \"content-length\": [0]}", "", 0),
+         "\"content-length\" must be an integer, not an array"},
         {wire_raw("{" KEYS "}", "", 0), "the header has no \"content-length\""},
+        {wire_raw("{\"byteorder\": \"big\", \"content-type\": \"text/json\\u0000x\", "
+                  "\"content-encoding\": \"e\", \"content-length\": 0}", "", 0),
+         "\"content-type\" must not contain a NUL byte"},
         {wire_raw("{\"content-length\": 0}", "", 0), "the header has no \"byteorder\""},
         {wire_raw("{" KEYS ", \"content-length\": -7}", "", 0),
          "\"content-length\" is negative (-7)"},
@@ -158,13 +163,13 @@ static void decoder_errors(void)
         {wire_raw("{" KEYS ", \"content-length\": 1048577}", "", 0),
          "\"content-length\" 1048577 is over the limit of 1048576 bytes"},
         {wire_raw("{" KEYS ", \"content-length\": 99999999999999999999}", "", 0),
-         "integer out of range"},
+         "must be an integer, not a number with a fraction or an exponent, or out of range"},
         {wire_raw("{\"byteorder\": \"BIG\", \"content-type\": \"t\", \"content-encoding\": "
                   "\"e\", \"content-length\": 0}", "", 0),
          "\"byteorder\" must be \"little\" or \"big\""},
         {wire_raw("{" KEYS ", \"content-encoding\": \"e\", \"content-length\": 0}", "", 0),
          "duplicate key"},
-        {wire_raw("{" KEYS ", \"content-length\": 0} {}", "", 0), "nothing after the object"},
+        {wire_raw("{" KEYS ", \"content-length\": 0} {}", "", 0), "nothing after the value"},
     };
     check_bad(cases, sizeof cases / sizeof cases[0], NULL, NULL);
 }
@@ -251,6 +256,24 @@ static void json_accepts(void)
     json_round_trip("{\"raw\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
                     "{\"raw\": \"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}");
     json_round_trip("{\"k\\u00e9y\": 0}", "{\"k\xc3\xa9y\": 0}");
+    /* Nested objects and arrays, empty ones too. */
+    json_round_trip("{\"x\":[1,{\"a\":null}],\"o\":{\"p\":{\"q\":[[],{}]}},\"e\":[ ]}",
+                    "{\"x\": [1, {\"a\": null}], \"o\": {\"p\": {\"q\": [[], {}]}}, \"e\": []}");
+    /* The same key in two different objects is no duplicate. */
+    json_round_trip("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 2}, {\"a\": 3}]}",
+                    "{\"a\": {\"a\": 1}, \"b\": [{\"a\": 2}, {\"a\": 3}]}");
+    /* Numbers that are not long long integers: doubles, written back in the
+     * fewest digits that read as the same double. */
+    json_round_trip("{\"f\": 1.5, \"e\": 1e5, \"E\": 2.5E-3, \"n\": -0.1, \"t\": 1e-400, "
+                    "\"big\": 9223372036854775808, \"low\": -9223372036854775809}",
+                    "{\"f\": 1.5, \"e\": 100000, \"E\": 0.0025, \"n\": -0.1, \"t\": 0, "
+                    "\"big\": 9.223372036854776e+18, \"low\": -9.223372036854776e+18}");
+    /* JSON_MAX_DEPTH (32) levels: the object and 31 arrays. */
+    char deep[128], deep_out[128];
+    snprintf(deep, sizeof deep, "{\"d\": %.31s0%.31s}",
+             "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+    snprintf(deep_out, sizeof deep_out, "%s", deep);
+    json_round_trip(deep, deep_out);
 }
 
 static void json_rejects(void)
@@ -261,27 +284,34 @@ static void json_rejects(void)
         {"", "at byte 0: expected '{', found the end of the text"},
         {"[]", "expected an object, found an array"},
         {"\"text\"", "expected '{'"},
-        {"{\"a\": {}}", "at byte 6: nested objects are not supported"},
-        {"{\"a\": []}", "arrays are not supported"},
-        {"{\"a\": 1.0}", "fraction or an exponent"},
-        {"{\"a\": 1e5}", "fraction or an exponent"},
-        {"{\"a\": 1E5}", "fraction or an exponent"},
         {"{\"a\": 012}", "leading zeros"},
         {"{\"a\": -012}", "leading zeros"},
         {"{\"a\": -}", "expected a digit"},
-        {"{\"a\": +1}", "expected a string, an integer"},
-        {"{\"a\": 9223372036854775808}", "integer out of range"},
-        {"{\"a\": -9223372036854775809}", "integer out of range"},
+        {"{\"a\": 1.}", "expected a digit after the decimal point"},
+        {"{\"a\": .5}", "expected a value"},
+        {"{\"a\": 1e}", "expected a digit in the exponent"},
+        {"{\"a\": 1e+}", "expected a digit in the exponent"},
+        {"{\"a\": +1}", "expected a value (an object, an array, a string, a number"},
+        {"{\"a\": 1e400}", "at byte 6: number too large for a double"},
+        {"{\"a\": -1e400}", "number too large"},
         {"{\"a\": 1, \"a\": 2}", "at byte 9: duplicate key"},
-        {"{\"a\": 1} x", "expected nothing after the object, found 'x'"},
-        {"{\"a\": 1}}", "expected nothing after the object"},
+        {"{\"b\": 1, \"a\": 2, \"a\": 3, \"b\": 4}", "at byte 17: duplicate key"},
+        {"{\"o\": {\"k\": 1, \"k\": 2}}", "at byte 15: duplicate key"},
+        {"{\"a\\u0000\": 1, \"a\\u0000\": 2}", "at byte 15: duplicate key"},
+        {"{\"a\": 1} x", "expected nothing after the value, found 'x'"},
+        {"{\"a\": 1}}", "expected nothing after the value"},
         {"{\"a\": 1,}", "expected a key"},
         {"{\"a\" 1}", "expected ':' after the key"},
         {"{\"a\": 1 \"b\": 2}", "expected ',' or '}'"},
         {"{a: 1}", "expected a key (a string)"},
-        {"{\"a\": tru}", "expected a string, an integer, true, false or null"},
-        {"{\"a\": nul}", "expected a string"},
-        {"{\"a\": 'x'}", "expected a string"},
+        {"{\"a\": [1,]}", "expected a value"},
+        {"{\"a\": [1 2]}", "expected ',' or ']'"},
+        {"{\"a\": [1", "expected ',' or ']', found the end of the text"},
+        {"{\"a\": {\"b\": 1}", "expected ',' or '}', found the end of the text"},
+        {"{\"a\": [}", "expected a value"},
+        {"{\"a\": tru}", "expected a value"},
+        {"{\"a\": nul}", "expected a value"},
+        {"{\"a\": 'x'}", "expected a value"},
         {"{\"a\": \"x}", "string not terminated"},
         {"{\"a\": \"x\\", "string not terminated"},
         {"{\"a\": \"\\x\"}", "invalid escape: a backslash followed by 'x'"},
@@ -310,6 +340,12 @@ static void json_rejects(void)
                   "for %s expected \"%s\", got \"%s\"", in, cases[i].error,
                   p->err_text ? p->err_text : "");
     }
+    /* 33 levels: one too many, wherever they are. */
+    static const char deep_arrays[] = "{\"d\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}";
+    struct tk_proc *deep = dump(deep_arrays, sizeof deep_arrays - 1, "--json", NULL);
+    TK_ASSERT(tk_exit_code(deep) == 1 && deep->err_text != NULL &&
+                  strstr(deep->err_text, "at byte 37: nested deeper than 32 levels") != NULL,
+              "33 levels: %s", deep->err_text ? deep->err_text : "accepted");
     /* A NUL byte in the text is not white space and not a character. */
     struct tk_proc *p = dump("{\"a\": 1}\0", 9, "--json", NULL);
     TK_ASSERT(tk_exit_code(p) == 1, "accepted a trailing NUL");

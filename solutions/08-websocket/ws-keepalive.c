@@ -1,0 +1,194 @@
+/* ws-keepalive - a WebSocket echo server that finds dead peers.
+ *
+ *     ws-keepalive [--interval MS] [--timeout MS] [HOST] PORT
+ *
+ * A peer that vanished without a word (its machine lost power, a NAT
+ * forgot the connection) sends no FIN and no RST: its connection looks
+ * idle, for ever.  So every INTERVAL milliseconds (default 30000) the
+ * server pings each client (RFC 6455 §5.5.2), and a client that has not
+ * answered with a pong (§5.5.3) TIMEOUT milliseconds (default 10000) after
+ * a ping is taken for dead: its connection is dropped at once, with no
+ * closing handshake (there is nobody to answer it).  Every message is
+ * echoed, as ws-server's echo service does.
+ *
+ * Exercise 3 of chapter 08.
+ */
+#include "evloop.h"
+#include "http.h"
+#include "net.h"
+#include "serve.h"
+#include "ws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USAGE                                                                          \
+    "usage: ws-keepalive [--interval MS] [--timeout MS] [HOST] PORT\n"                  \
+    "A WebSocket echo server that pings every client each MS of --interval\n"           \
+    "(default 30000) and drops one that has not answered a ping within the\n"           \
+    "--timeout (default 10000).\n"
+
+static long interval_ms = 30000, timeout_ms = 10000;
+
+/* What the server keeps for each client. */
+struct peer {
+    struct ws *ws;
+    uint32_t pings_sent;   /* the payload of the last ping: its number */
+    uint64_t deadline;     /* the timer waiting for its pong, or 0 */
+};
+
+/* ---- keep-alive ------------------------------------------------------------------ */
+
+/* No pong in time: the peer is gone.  No close frame: nobody would read it. */
+static long pong_overdue(struct ev_conn *c, void *arg)
+{
+    struct peer *p = arg;
+    printf("%s did not answer ping %u: dropped\n", ev_peer(c), (unsigned)p->pings_sent);
+    p->deadline = 0;
+    ev_close_now(c);
+    return EV_TIMER_DONE;
+}
+
+/* Every interval: a ping carrying its number, and a deadline for the pong.
+ * A peer still owing a pong keeps its deadline running. */
+static long send_ping(struct ev_conn *c, void *arg)
+{
+    struct peer *p = arg;
+    if (p->deadline == 0) {
+        p->pings_sent++;
+        char payload[16];
+        int n = snprintf(payload, sizeof payload, "%u", (unsigned)p->pings_sent);
+        ws_ping(p->ws, payload, (size_t)n);
+        p->deadline = ev_conn_timer_add(c, timeout_ms, pong_overdue, p);
+    }
+    return interval_ms;
+}
+
+/* A pong for the last ping clears the deadline; an older or unsolicited
+ * one (§5.5.3 allows them) changes nothing. */
+static void on_pong(struct ws *ws, const char *data, size_t len)
+{
+    struct peer *p = ws_user(ws);
+    char expected[16];
+    int n = snprintf(expected, sizeof expected, "%u", (unsigned)p->pings_sent);
+    if (p->deadline != 0 && len == (size_t)n && memcmp(data, expected, len) == 0) {
+        ev_conn_timer_cancel(ws_conn(ws), p->deadline);
+        p->deadline = 0;
+    }
+}
+
+static void on_open(struct ws *ws)
+{
+    struct peer *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        ws_close(ws, WS_CLOSE_INTERNAL_ERROR, "out of memory");
+        return;
+    }
+    p->ws = ws;
+    ws_set_user(ws, p);
+    if (ev_conn_timer_add(ws_conn(ws), interval_ms, send_ping, p) == 0)
+        ws_close(ws, WS_CLOSE_INTERNAL_ERROR, "out of memory");
+}
+
+/* ---- the echo service --------------------------------------------------------------- */
+
+static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, size_t len)
+{
+    ws_send(ws, opcode, data, len);
+}
+
+static void on_close(struct ws *ws, int code, const char *reason)
+{
+    (void)code;
+    (void)reason;
+    free(ws_user(ws)); /* its timers are gone with the connection */
+}
+
+static const struct ws_handlers echo = {
+    .on_open = on_open,
+    .on_message = on_message,
+    .on_pong = on_pong,
+    .on_close = on_close,
+};
+
+/* ---- the opening handshake: one upgrade request per connection ---------------------------- */
+
+static void on_http_open(struct ev_conn *c)
+{
+    struct http_parser *p = malloc(sizeof *p);
+    if (p == NULL) {
+        ev_close_now(c);
+        return;
+    }
+    http_parser_init(p, HTTP_REQUEST);
+    ev_set_data(c, p);
+}
+
+static void on_http_data(struct ev_conn *c)
+{
+    struct http_parser *p = ev_data(c);
+    size_t len, used;
+    const char *data = ev_input(c, &len);
+    struct http_piece body;
+    enum http_event e = http_feed(p, data, len, &used, &body);
+    ev_consume(c, used);
+    if (e == HTTP_HEAD) {
+        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL)
+            free(p); /* the connection is the WebSocket library's now */
+    } else if (e != HTTP_MORE) {
+        ev_write(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 47);
+        ev_close(c);
+    }
+}
+
+static void on_http_close(struct ev_conn *c)
+{
+    free(ev_data(c));
+}
+
+static const struct ev_handlers http = {
+    .on_open = on_http_open,
+    .on_data = on_http_data,
+    .on_close = on_http_close,
+};
+
+static void usage_error(void)
+{
+    fputs(USAGE, stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    while (i + 1 < argc && (strcmp(argv[i], "--interval") == 0 || strcmp(argv[i], "--timeout") == 0)) {
+        long ms = net_parse_number(argv[i + 1], 1, 86400000);
+        if (ms < 0)
+            usage_error();
+        if (strcmp(argv[i], "--interval") == 0)
+            interval_ms = ms;
+        else
+            timeout_ms = ms;
+        i += 2;
+    }
+    argv[i - 1] = argv[0];
+    const char *host, *port;
+    serve_parse_args(argc - (i - 1), argv + (i - 1), USAGE, &host, &port);
+
+    char err[EV_ERR_LEN];
+    struct ev_loop *loop = ev_loop_new(err);
+    if (loop == NULL) {
+        fprintf(stderr, "ws-keepalive: %s\n", err);
+        return 1;
+    }
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    int listener = serve_listen("ws-keepalive", host, port);
+    if (ev_listen(loop, listener, &http, NULL) < 0) {
+        perror("ws-keepalive: watching the listening socket");
+        return 1;
+    }
+    int status = ev_run(loop);
+    ev_loop_free(loop);
+    return status < 0 ? 1 : 0;
+}
