@@ -54,6 +54,10 @@
  *                                   commands are done (half a second later,
  *                                   then the server is stopped), instead of
  *                                   what the commands print.
+ *          unordered                the lines may come in any order (for a
+ *                                   log where two directions interleave
+ *                                   as the machine's timing has it): the
+ *                                   sorted lines are compared.
  *          mask REGEX               text matching the extended REGEX is
  *                                   masked on both sides before comparing.
  *
@@ -491,6 +495,7 @@ struct session {
     int servers;
     struct text run; /* commands run before the block's, not shown */
     bool log;        /* the block is the last server's log */
+    bool unordered;  /* lines may come in any order */
     regex_t mask[8];
     int masks;
 };
@@ -613,7 +618,7 @@ static bool start_server(const char *md, size_t lineno, struct session *s,
  * keyword follows it, so that a command may hold ";" of its own. */
 static char *next_clause(char *clause)
 {
-    static const char *keywords[] = {"server ", "run ", "mask ", "log"};
+    static const char *keywords[] = {"server ", "run ", "mask ", "log", "unordered"};
     for (char *semi = strchr(clause, ';'); semi != NULL; semi = strchr(semi + 1, ';')) {
         const char *after = semi + 1 + strspn(semi + 1, " ");
         for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++) {
@@ -654,6 +659,8 @@ static bool parse_clauses(const char *md, size_t lineno, char *clauses, struct s
             free(real);
         } else if (strcmp(clause, "log") == 0 || strcmp(clause, "log ") == 0) {
             s->log = true;
+        } else if (strcmp(clause, "unordered") == 0 || strcmp(clause, "unordered ") == 0) {
+            s->unordered = true;
         } else if (strncmp(clause, "mask ", 5) == 0) {
             if (!add_mask(s, clause + 5)) {
                 problem(md, lineno, "cannot use the mask \"%s\"", clause + 5);
@@ -740,6 +747,46 @@ static char *session_script(const struct session *s, const struct lines *doc, si
     return t.s;
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The lines of an unordered sample, masked and sorted, against the output's. */
+static void compare_unordered(const char *md, size_t first, const struct session *s,
+                              const struct lines *doc, size_t close, const struct lines *got)
+{
+    struct lines want = {0}, have = {0};
+    for (size_t i = first; i < close; i++) {
+        char *m = masked(s, doc->line[i]);
+        append_line(&want, m, strlen(m));
+        free(m);
+    }
+    for (size_t i = 0; i < got->count; i++) {
+        char *m = masked(s, got->line[i]);
+        append_line(&have, m, strlen(m));
+        free(m);
+    }
+    qsort(want.line, want.count, sizeof *want.line, compare_strings);
+    qsort(have.line, have.count, sizeof *have.line, compare_strings);
+    bool same = want.count == have.count;
+    for (size_t i = 0; same && i < want.count; i++)
+        same = strcmp(want.line[i], have.line[i]) == 0;
+    if (!same) {
+        struct text t = {0};
+        text_adds(&t, "the sample's lines (in any order) are no longer what the programs print;"
+                      " they printed:");
+        for (size_t i = 0; i < got->count; i++) {
+            text_adds(&t, "\n    ");
+            text_adds(&t, got->line[i]);
+        }
+        problem(md, first, "%s", t.s);
+        free(t.s);
+    }
+    free_lines(&want);
+    free_lines(&have);
+}
+
 /* Compares expected lines with what the session printed, masks applied. */
 static void compare_session(const char *md, size_t first, const struct session *s,
                             const struct lines *doc, size_t close, const char *output)
@@ -748,6 +795,11 @@ static void compare_session(const char *md, size_t first, const struct session *
     struct lines got;
     split_lines(mapped, &got);
     free(mapped);
+    if (s->unordered) {
+        compare_unordered(md, first, s, doc, close, &got);
+        free_lines(&got);
+        return;
+    }
     size_t n = close - first;
     for (size_t i = 0; i < n || i < got.count; i++) {
         const char *want = i < n ? doc->line[first + i] : "(nothing more)";

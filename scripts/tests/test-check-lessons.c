@@ -75,6 +75,7 @@ static const char *make_bin(const char *root)
                "[ \"$1\" = --help ] && { echo 'usage: fake-server PORT'; exit 0; }\n"
                "echo 'listening on 127.0.0.1:5555'\n"
                "echo 'serving on port 5555'\n"
+               "echo 'ready'\n"
                "exec sleep 30\n",
                0700);
     return bin;
@@ -184,11 +185,18 @@ static void sample_with_server(void)
 static void sample_of_server_log(void)
 {
     struct tk_proc *p = run_check("<!-- output: server fake-server 0 as 8080; run greet x; log -->\n"
-                                  "```\nserving on port 8080\n```\n");
+                                  "```\nserving on port 8080\nready\n```\n");
     TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for a faithful server log");
     p = run_check("<!-- output: server fake-server 0 as 8080; log -->\n"
-                  "```\nserving on port 8080\nand more\n```\n");
+                  "```\nserving on port 8080\nready\nand more\n```\n");
     TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for a server log with a line too many");
+    /* "unordered": the same lines in another order pass, another line fails. */
+    p = run_check("<!-- output: server fake-server 0 as 8080; run greet x; log; unordered -->\n"
+                  "```\nready\nserving on port 8080\n```\n");
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 0, "exit status for an unordered log in another order");
+    p = run_check("<!-- output: server fake-server 0 as 8080; log; unordered -->\n"
+                  "```\nready\nserving on port 8081\n```\n");
+    TK_ASSERT_INT_EQ(tk_exit_code(p), 1, "exit status for an unordered log with a wrong line");
 }
 
 static void faithful_usage_passes(void)
