@@ -133,7 +133,7 @@ if [ "$sandboxed" -eq 1 ]; then
                 pause();'
 
     new_learner fixedport solutions
-    sed -i 's/net_listen_or_exit("upper-server", host, argv\[argc - 1\]/net_listen_or_exit("upper-server", host, "47123"/' \
+    sed -i 's/net_listen_or_exit("upper-server", host, [^,]*,/net_listen_or_exit("upper-server", host, "47123",/' \
         "$class/fixedport/exercises/01-tcp-echo/upper-server.c"
     grep -q '"47123"' "$class/fixedport/exercises/01-tcp-echo/upper-server.c" ||
         { echo "FAIL cannot make the fixed-port learner"; exit 1; }

@@ -152,7 +152,8 @@ struct ev_conn {
     bool in_on_data;    /* on_data is running */
     bool held;          /* on_data left input because the output was full */
     bool kick;          /* new handlers: give them the pending input */
-    struct ev_conn *next_dirty, *next_dead;
+    bool resuming;      /* held, output drained: on_data again next round */
+    struct ev_conn *next_dirty, *next_dead, *next_resume;
     struct ev_conn *prev, *next; /* every connection of the loop */
 
     struct timer idle;      /* ev_set_timer() */
@@ -200,6 +201,7 @@ struct ev_loop {
     size_t by_fd_len;
     uint32_t serial;                /* makes ids unique */
     struct ev_conn *dirty, *dead;   /* to flush, to free, this round */
+    struct ev_conn *resume;         /* held connections to resume next round */
     struct listener *listeners;
     struct watcher *watchers, *dead_watchers;
 
@@ -535,6 +537,12 @@ static void free_conn(struct ev_conn *c)
         c->h->on_close(c);
     /* on_close may have started timers: it must not, but be safe. */
     heap_remove(loop, &c->idle);
+    for (struct ev_conn **p = &loop->resume; *p != NULL; p = &(*p)->next_resume) {
+        if (*p == c) {
+            *p = c->next_resume;
+            break;
+        }
+    }
     while (c->timers != NULL)
         cancel_timer(loop, c->timers);
     if (c->prev != NULL)
@@ -618,14 +626,22 @@ static void flush(struct ev_conn *c)
         }
         buffer_drop(&c->out, (size_t)n);
     }
-    /* Input left waiting: for handlers just swapped in, or for a handler
-     * that stopped because its output was full and now is not. */
-    if ((c->kick || (c->held && !ev_output_full(c))) && !c->closing) {
+    /* Input left waiting for handlers just swapped in: theirs at once. */
+    if (c->kick && !c->closing) {
         c->kick = c->held = false;
         if (input_len(c) > 0)
             deliver(c);
         if (c->dead)
             return;
+    }
+    /* A handler that stopped because its output was full, and now is not,
+     * goes on next round, after the other connections' events: a client
+     * that pipelines a flood of requests gets one output's worth of
+     * answers per round, never the whole loop. */
+    if (c->held && !c->closing && !ev_output_full(c) && !c->resuming) {
+        c->resuming = true;
+        c->next_resume = c->loop->resume;
+        c->loop->resume = c;
     }
     if (buffer_len(&c->out) == 0) {
         if (c->closing) {
@@ -946,6 +962,26 @@ static void free_watchers(struct watcher **list)
 /* The end of every round: send what the callbacks queued, then free what
  * died.  Freeing calls on_close, which may queue more (a chat room telling
  * the others that someone left), so repeat until both lists are empty. */
+/* The held connections whose output drained last round take their next
+ * requests now (see flush). */
+static void resume_held(struct ev_loop *loop)
+{
+    struct ev_conn *list = loop->resume;
+    loop->resume = NULL;
+    while (list != NULL) {
+        struct ev_conn *c = list;
+        list = c->next_resume;
+        c->resuming = false;
+        if (c->dead || c->closing || !c->held)
+            continue;
+        c->held = false;
+        if (input_len(c) > 0)
+            deliver(c);
+        if (!c->dead)
+            mark_dirty(c);
+    }
+}
+
 static void finish_round(struct ev_loop *loop)
 {
     while (loop->dirty != NULL || loop->dead != NULL) {
@@ -969,7 +1005,7 @@ static int next_timeout(const struct ev_loop *loop)
 {
     /* Work queued outside a round (ev_add, ev_connect before ev_run) is
      * done at once. */
-    if (loop->dirty != NULL || loop->dead != NULL)
+    if (loop->dirty != NULL || loop->dead != NULL || loop->resume != NULL)
         return 0;
     if (loop->heap_len == 0)
         return -1;
@@ -1030,6 +1066,7 @@ int ev_run(struct ev_loop *loop)
             return -1;
         for (int i = 0; i < n; i++)
             dispatch(loop, &loop->events[i]);
+        resume_held(loop);
         run_timers(loop);
         finish_round(loop);
     }
@@ -1051,6 +1088,7 @@ void ev_loop_free(struct ev_loop *loop)
     for (struct ev_conn *c = loop->conns; c != NULL; c = c->next)
         kill_conn(c, EV_CLOSED_HERE, 0);
     loop->dirty = NULL; /* closing now: nothing more is sent */
+    loop->resume = NULL;
     while (loop->dead != NULL) {
         struct ev_conn *c = loop->dead;
         loop->dead = c->next_dead;

@@ -33,7 +33,9 @@
  * handler that answers requests checks ev_output_full() before each one,
  * and while it is true returns, leaving the remaining requests in the
  * input.  Once the output has drained to the limit again, the loop calls
- * on_data again for the input left, even if no new byte has arrived.
+ * on_data again for the input left, even if no new byte has arrived: in
+ * the next round, after the other connections' events, so that one client
+ * gets one output's worth of answers per round and never the whole loop.
  *
  * Large messages.  Reading pauses while the unconsumed input is at the
  * input limit (EV_INPUT_LIMIT by default).  A decoder that waits for a

@@ -6,6 +6,7 @@
 #include "http-test-helpers.h"
 #include "testkit.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <sys/stat.h>
@@ -621,9 +623,58 @@ static void pipelined_flood(void)
     close(hog);
 }
 
+/* A client that pipelines listings and reads them as fast as it can keeps
+ * the server busy for seconds.  Everybody else is still served at once:
+ * the loop takes one output's worth of its requests per round, and the
+ * other connections' events come between. */
+static void flood_reader_fair(void)
+{
+    make_tree();
+    char p[1024];
+    make_path(p, sizeof p, root, "list200");
+    TK_ASSERT(mkdir(p, 0755) == 0, "mkdir");
+    for (int i = 0; i < 200; i++) {
+        char name[1100];
+        snprintf(name, sizeof name, "%s/file-with-a-longish-name-%03d.txt", p, i);
+        write_file(name, "x", 1);
+    }
+    struct tk_proc *s = tk_start_server(tk_program("http-serve"), "--root", root, "--timeout",
+                                        "10", "127.0.0.1", "0", (char *)NULL);
+    static const char one[] = "GET /list200/ HTTP/1.1\r\nHost: t\r\n\r\n";
+    size_t count = 65536 / (sizeof one - 1), len = count * (sizeof one - 1);
+    char *flood = keep(tk_alloc(len));
+    for (size_t i = 0; i < count; i++)
+        memcpy(flood + i * (sizeof one - 1), one, sizeof one - 1);
+
+    int hog = tk_connect("127.0.0.1", s->port);
+    pid_t reader = fork();
+    TK_ASSERT(reader >= 0, "fork: %s", strerror(errno));
+    if (reader == 0) { /* reads and drops every answer, until the end */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char buf[65536];
+        while (recv(hog, buf, sizeof buf, 0) > 0)
+            ;
+        _exit(0);
+    }
+    tk_send(hog, flood, len, 5000);
+    tk_sleep_ms(100);
+    long long start = tk_now_ms();
+    for (int i = 0; i < 5; i++) {
+        struct response r = fetch(s->port, "GET", "/hello.txt");
+        TK_ASSERT_INT_EQ(r.status, 200, "a bystander, during the flood");
+    }
+    long long took = tk_now_ms() - start;
+    kill(reader, SIGKILL);
+    waitpid(reader, NULL, 0);
+    close(hog);
+    TK_ASSERT(took < 2000, "five requests of a bystander took %lld ms while another "
+              "client's pipelined flood was answered", took);
+}
+
 static const struct tk_case cases[] = {
     {"serve.location-safe", location_safe},
     {"serve.pipelined-flood", pipelined_flood},
+    {"serve.flood-reader-fair", flood_reader_fair},
     {"serve.fifo-index", fifo_index},
     {"serve.http10-chunked-closes", http10_chunked_closes},
     {"serve.listening-and-signals", listening_and_signals},
