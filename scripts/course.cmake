@@ -42,20 +42,35 @@ function(course_exercise name)
 endfunction()
 
 # course_test(DRIVER target
-#             KIND lesson|graded [EXERCISE N]
-#             CASES case...
+#             KIND lesson|graded|lib [EXERCISE N]
+#             CASES case... | CASES_FROM source.c [CASE_PREFIX prefix]
 #             [PROGRAMS chapter-program...]
 #             [EXERCISE_PROGRAMS exercise-program...]
 #             [TIMEOUT seconds])
 #
 # Registers one CTest test per case of a test program built with the test kit.
-# Tests are named chNN.CASE (lesson) or chNN.exN.CASE (graded) and labelled
-# chNN plus their kind, so "ctest -L ch01" or "ctest -L graded" pick them out.
+# Tests are named chNN.CASE (lesson, lib) or chNN.exN.CASE (graded) and labelled
+# chNN plus their kind, so "ctest -L ch01" or "ctest -L graded" pick them out;
+# "lib" marks the white-box tests of a chapter's libraries.
 # Each program is handed to the test as NAME=PATH.  Exercise programs come
 # from the tree named by COURSE_GRADE_TREE: the solutions in the normal
 # build, the learner's exercises when grading.
+#
+# The cases are listed once, in the driver's own table of struct tk_case:
+# CASES_FROM names that source file, and every entry written
+#
+#     {"case-name", function},
+#
+# becomes a test: a case name of lowercase letters, digits, dots and dashes,
+# a function name in lowercase (so {"-l", NULL} in an argument list is not
+# taken for a case).  One entry or more per line; an entry built by a macro
+# is not seen, so write each out.  CMake reads the file again whenever it changes.
+# With CASE_PREFIX, only the entries whose name starts with the prefix are
+# taken, and the test's name leaves the prefix out: one driver may hold the
+# cases of three exercises, "ex1.broadcast" becoming test ch03.ex1.broadcast.
+# CASES lists the names by hand instead (for drivers not converted yet).
 function(course_test)
-    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT"
+    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT;CASES_FROM;CASE_PREFIX"
                           "CASES;PROGRAMS;EXERCISE_PROGRAMS" ${ARGN})
     get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
     string(SUBSTRING ${chapter} 0 2 number)
@@ -82,18 +97,48 @@ function(course_test)
         list(APPEND program_args "${program}=$<TARGET_FILE:${target}>")
     endforeach()
 
+    set(cases ${arg_CASES})
+    if(arg_CASES_FROM)
+        course_cases_from(${CMAKE_CURRENT_SOURCE_DIR}/${arg_CASES_FROM} "${arg_CASE_PREFIX}" cases)
+    endif()
+    if(NOT cases)
+        message(FATAL_ERROR "course_test ${arg_DRIVER}: no cases")
+    endif()
+
     # The test kit's own watchdog fires a little before CTest's, so that a
     # stuck case still cleans up after itself and says why it failed.
     math(EXPR watchdog "${arg_TIMEOUT} - 3")
-    foreach(case ${arg_CASES})
-        add_test(NAME ${prefix}.${case}
+    string(LENGTH "${arg_CASE_PREFIX}" prefix_length)
+    foreach(case ${cases})
+        string(SUBSTRING ${case} ${prefix_length} -1 name)
+        add_test(NAME ${prefix}.${name}
                  COMMAND ${arg_DRIVER} ${case} ${program_args})
-        set_tests_properties(${prefix}.${case} PROPERTIES
+        set_tests_properties(${prefix}.${name} PROPERTIES
             LABELS "ch${number};${arg_KIND}"
             TIMEOUT ${arg_TIMEOUT}
             SKIP_RETURN_CODE 77
             ENVIRONMENT "TK_TIMEOUT=${watchdog}")
     endforeach()
+endfunction()
+
+# course_cases_from(SOURCE PREFIX OUT): the names of the {"name", function}
+# entries of SOURCE that start with PREFIX (all if it is empty), into OUT.
+function(course_cases_from source case_prefix out)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${source})
+    set(entry_regex "{\"[a-z0-9][a-z0-9.-]*\", *[a-z_][a-z0-9_]*}")
+    file(STRINGS ${source} lines REGEX "${entry_regex}")
+    set(names "")
+    foreach(line ${lines})
+        string(REGEX MATCHALL "${entry_regex}" entries "${line}")
+        foreach(entry ${entries})
+            string(REGEX REPLACE "^{\"([^\"]+)\".*" "\\1" name "${entry}")
+            string(FIND "${name}" "${case_prefix}" at)
+            if(at EQUAL 0)
+                list(APPEND names ${name})
+            endif()
+        endforeach()
+    endforeach()
+    set(${out} ${names} PARENT_SCOPE)
 endfunction()
 
 # course_test_driver(NAME SOURCES file...)

@@ -16,13 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *to, int status)
-{
-    fprintf(to, "usage: echo-server [HOST] PORT\n"
-                "Echoes every byte back to one TCP client at a time.\n"
-                "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n");
-    exit(status);
-}
+static const char usage_text[] =
+    "usage: echo-server [HOST] PORT\n"
+    "Echoes every byte back to one TCP client at a time.\n"
+    "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n";
 
 static void serve_one_client(int client)
 {
@@ -43,12 +40,9 @@ static void serve_one_client(int client)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0)
-        usage(stdout, 0);
-    if (argc < 2 || argc > 3 || argv[1][0] == '-')
-        usage(stderr, 2);
-    const char *host = argc == 3 ? argv[1] : "127.0.0.1";
-    const char *port = argv[argc - 1];
+    const char *host, *port;
+
+    net_parse_server_args(argc, argv, usage_text, &host, &port);
 
     net_exit_on_stop_signals();
     /* Log lines go out one by one even when stdout is a pipe. */

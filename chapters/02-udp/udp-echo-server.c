@@ -21,13 +21,10 @@
  * A buffer of 64 KiB holds any datagram either version can carry. */
 #define MAX_DATAGRAM 65536
 
-static void usage(FILE *to, int status)
-{
-    fprintf(to, "usage: udp-echo-server [HOST] PORT\n"
-                "Sends every UDP datagram back to its sender, byte for byte.\n"
-                "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n");
-    exit(status);
-}
+static const char usage_text[] =
+    "usage: udp-echo-server [HOST] PORT\n"
+    "Sends every UDP datagram back to its sender, byte for byte.\n"
+    "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n";
 
 /* Receives one datagram and sends it back.  Errors concern one datagram
  * only, so they are logged and the server carries on. */
@@ -62,12 +59,9 @@ static void echo_one_datagram(int sock, char *buf)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0)
-        usage(stdout, 0);
-    if (argc < 2 || argc > 3 || argv[1][0] == '-')
-        usage(stderr, 2);
-    const char *host = argc == 3 ? argv[1] : "127.0.0.1";
-    const char *port = argv[argc - 1];
+    const char *host, *port;
+
+    net_parse_server_args(argc, argv, usage_text, &host, &port);
 
     net_exit_on_stop_signals();
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -17,17 +17,16 @@
  * or any connection failed, 2 on a wrong command line.
  *
  * It is the client side of the chapter: a readiness loop like the servers'
- * (epoll, so Linux-specific), with nonblocking connect(): connect() returns
- * EINPROGRESS at once, the socket turns writable when the handshake ends, and
- * getsockopt(SO_ERROR) then tells whether it succeeded.
+ * (epoll, so Linux-specific).  Each connection is opened with chapter 01's
+ * net_connect_timeout(), a nonblocking connect() with a deadline: connect()
+ * returns EINPROGRESS at once, the socket turns writable when the handshake
+ * ends, and getsockopt(SO_ERROR) then tells whether it succeeded.
  */
 #define _GNU_SOURCE
 #include "net.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdarg.h>
@@ -48,12 +47,13 @@ static const char usage_text[] =
     "messages (default 1000) of SIZE bytes (default 64) and checking every\n"
     "byte of every echo; prints one line of key=value results.\n";
 
-/* A run that makes no progress at all for this long has failed. */
+/* A run that makes no progress at all for this long has failed, and so
+ * has a connection not set up within it. */
 #define STALL_MS 10000
 /* Errors described one by one on stderr; the rest are only counted. */
 #define ERRORS_SHOWN 5
 
-enum state { CONNECTING, WAITING, RUNNING, DONE };
+enum state { WAITING, RUNNING, DONE };
 
 struct conn {
     int fd;
@@ -167,44 +167,25 @@ static void fail(struct conn *c, const char *what, ...)
     finish(c);
 }
 
-static int open_connection(const struct addrinfo *ai, struct conn *c)
+/* Connects, then hands the socket, nonblocking, to epoll (with no events
+ * asked for until every connection is up). */
+static void open_connection(const char *host, const char *port, struct conn *c)
 {
-    c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                   ai->ai_protocol);
-    if (c->fd < 0)
-        die("socket");
+    char err[NET_ERR_LEN];
+    c->fd = net_connect_timeout(host, port, SOCK_STREAM, STALL_MS, err);
+    if (c->fd < 0) {
+        fail(c, "%s", err);
+        return;
+    }
     /* Each message goes out in one send(); Nagle's algorithm would hold back
      * the tail of a large one until the first part is acknowledged. */
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    c->state = CONNECTING;
-    c->events = EPOLLOUT;
-    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
-    if (epoll_ctl(bench.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
-        die("epoll_ctl");
-    /* Nonblocking: the handshake goes on in the background, and the socket
-     * turns writable when it is over, one way or the other. */
-    if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-        fail(c, "connect: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* The socket became writable: the handshake is over; did it work? */
-static void connected(struct conn *c, long *waiting)
-{
-    int error = 0;
-    socklen_t len = sizeof error;
-    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
-        error = errno;
-    if (error != 0) {
-        fail(c, "connect: %s", strerror(error));
-        return;
-    }
     c->state = WAITING;
-    set_events(c, 0); /* until every connection is up */
-    (*waiting)++;
+    c->events = 0;
+    struct epoll_event ev = {.events = 0, .data.ptr = c};
+    if (net_set_nonblocking(c->fd) < 0 || epoll_ctl(bench.epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+        die("adding a connection to epoll");
 }
 
 /* ---- the echo ----------------------------------------------------------------- */
@@ -275,12 +256,8 @@ static void receive_some(struct conn *c)
         message_done(c);
 }
 
-static void on_event(struct conn *c, uint32_t events, long *waiting)
+static void on_event(struct conn *c, uint32_t events)
 {
-    if (c->state == CONNECTING) {
-        connected(c, waiting);
-        return;
-    }
     if (c->state != RUNNING)
         return;
     if (events & (EPOLLIN | EPOLLHUP | EPOLLERR))
@@ -291,19 +268,18 @@ static void on_event(struct conn *c, uint32_t events, long *waiting)
 
 /* ---- the run -------------------------------------------------------------------- */
 
-/* Handles events until nothing is CONNECTING (phase 1) or everything is
- * DONE (phase 2); false if nothing moved for STALL_MS. */
-static bool pump(bool connecting, long *waiting)
+/* Handles events until everything is DONE; false if nothing moved for
+ * STALL_MS. */
+static bool pump(void)
 {
     struct epoll_event events[256];
     long long idle_since = now_us() / 1000;
     long progress_mark = -1;
 
     for (;;) {
-        long settled = bench.done + *waiting;
-        if (connecting ? settled == bench.conns : bench.done == bench.conns)
+        if (bench.done == bench.conns)
             return true;
-        long mark = settled + (long)bench.echoed;
+        long mark = bench.done + (long)bench.echoed;
         long long now = now_us() / 1000;
         if (mark != progress_mark) {
             progress_mark = mark;
@@ -315,7 +291,7 @@ static bool pump(bool connecting, long *waiting)
         if (n < 0 && errno != EINTR)
             die("epoll_wait");
         for (int i = 0; i < n; i++)
-            on_event(events[i].data.ptr, events[i].events, waiting);
+            on_event(events[i].data.ptr, events[i].events);
     }
 }
 
@@ -345,20 +321,6 @@ static void make_room_for(long conns)
                 conns, (unsigned long long)need, (unsigned long long)lim.rlim_max);
         exit(1);
     }
-}
-
-static struct addrinfo *resolve(const char *host, const char *port)
-{
-    struct addrinfo hints = {0}, *ai;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    int rc = getaddrinfo(host, port, &hints, &ai);
-    if (rc != 0) {
-        fprintf(stderr, "echo-bench: resolving %s port %s: %s\n", host, port,
-                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
-        exit(1);
-    }
-    return ai;
 }
 
 static int compare_u32(const void *a, const void *b)
@@ -411,7 +373,6 @@ int main(int argc, char **argv)
         return 2;
     }
     make_room_for(bench.conns);
-    struct addrinfo *ai = resolve(host, port);
     make_pattern();
     bench.conn = calloc((size_t)bench.conns, sizeof *bench.conn);
     bench.latency_us = malloc(total * sizeof *bench.latency_us);
@@ -421,15 +382,11 @@ int main(int argc, char **argv)
     if (bench.epfd < 0)
         die("epoll_create1");
 
-    /* Phase 1: every connection, all at once. */
-    long waiting = 0;
+    /* Phase 1: every connection, one after the other. */
     for (long i = 0; i < bench.conns; i++) {
         bench.conn[i].index = (unsigned)i;
-        open_connection(ai, &bench.conn[i]);
+        open_connection(host, port, &bench.conn[i]);
     }
-    freeaddrinfo(ai);
-    if (!pump(true, &waiting))
-        fail_stalled(CONNECTING, "connecting");
 
     /* Phase 2: the clock starts when all are up; the first message of
      * each goes out at once. */
@@ -440,8 +397,7 @@ int main(int argc, char **argv)
             send_some(&bench.conn[i]);
         }
     }
-    waiting = 0;
-    if (!pump(false, &waiting))
+    if (!pump())
         fail_stalled(RUNNING, "echoing");
     double seconds = (double)(now_us() - start) / 1e6;
     if (seconds <= 0)

@@ -45,6 +45,9 @@ enum {
 };
 
 #define MAX_REDIRECTS 10
+/* Interim (1xx) responses before the final one: a server that sends more
+ * is not going to answer. */
+#define MAX_INTERIM 100
 #define MAX_EXTRA_HEADERS 64
 
 struct options {
@@ -112,11 +115,22 @@ static int time_left(void)
     return left <= 0 ? 0 : left > 1000000 ? 1000000 : (int)left;
 }
 
-/* Waits until fd is ready for events; false once the deadline passes. */
+/* True once the -m deadline has passed. */
+static bool past_deadline(void)
+{
+    return deadline_ms != 0 && now_ms() >= deadline_ms;
+}
+
+/* Waits until fd is ready for events; false once the deadline passes.  The
+ * deadline is checked before poll() too: a server that always has more to
+ * send (a flood of 1xx responses, endless empty lines) keeps the socket
+ * readable, and poll() would never be the one to say the time is up. */
 static bool wait_for(int fd, short events)
 {
     struct pollfd p = {.fd = fd, .events = events};
     for (;;) {
+        if (past_deadline())
+            return false;
         int n = poll(&p, 1, time_left());
         if (n > 0)
             return true;
@@ -328,10 +342,12 @@ static int receive_response(int fd, bool head_request, struct reply *r)
 {
     static struct http_parser p;
     static char buf[256 * 1024];
+    http_parser_free(&p); /* the buffers of a response before a redirect */
     http_parser_init(&p, HTTP_RESPONSE);
     if (head_request)
         http_parser_no_body(&p);
     bool want_body = true, received_any = false;
+    int interim = 0;
     for (;;) {
         if (!wait_for(fd, POLLIN))
             return fail(EXIT_TIMEOUT, "receiving the response: timed out after %g seconds",
@@ -349,7 +365,11 @@ static int receive_response(int fd, bool head_request, struct reply *r)
                 return fail(EXIT_EMPTY_REPLY, "Empty reply from server");
             if (http_head_done(&p))
                 return fail(EXIT_PARTIAL, "transfer closed: %s", p.error);
-            return fail(EXIT_WEIRD_REPLY, "malformed response: %s", p.error);
+            /* No error from the parser: the stream ended between messages,
+             * after interim responses only. */
+            return fail(EXIT_WEIRD_REPLY, "malformed response: %s",
+                        p.error ? p.error : "the server closed the connection "
+                                            "before a final response");
         }
         received_any = true;
         const char *data = buf;
@@ -379,6 +399,9 @@ static int receive_response(int fd, bool head_request, struct reply *r)
             case HTTP_DONE:
                 /* 1xx is an interim response: the real one follows. */
                 if (p.msg.status >= 100 && p.msg.status < 200 && p.msg.status != 101) {
+                    if (++interim > MAX_INTERIM)
+                        return fail(EXIT_WEIRD_REPLY, "malformed response: more than %d "
+                                    "interim (1xx) responses", MAX_INTERIM);
                     http_parser_reset(&p);
                     break;
                 }
@@ -488,6 +511,30 @@ static bool redirect_drops_body(int status, const char **method)
     return false;
 }
 
+/* Credentials given with -H are meant for the host of the URL typed, not
+ * for whatever host a redirect names: like curl, Authorization and Cookie
+ * are dropped as soon as a redirect leads to another host or port. */
+static void drop_credentials_if_host_changes(const struct http_url *from, const char *to)
+{
+    struct http_url next;
+    if (http_parse_url(to, &next) != HTTP_URL_OK ||
+        (strcasecmp(next.host, from->host) == 0 && strcmp(next.port, from->port) == 0))
+        return;
+    size_t kept = 0;
+    for (size_t i = 0; i < opt.header_count; i++) {
+        const char *h = opt.headers[i];
+        bool credential = (strncasecmp(h, "Authorization", 13) == 0 &&
+                           (h[13] == ':' || h[13] == ';')) ||
+                          (strncasecmp(h, "Cookie", 6) == 0 && (h[6] == ':' || h[6] == ';'));
+        if (credential && opt.verbose)
+            fprintf(stderr, "* Not sending %.*s to %s: another host\n",
+                    (int)strcspn(h, ":;"), h, next.host);
+        if (!credential)
+            opt.headers[kept++] = h;
+    }
+    opt.header_count = kept;
+}
+
 int main(int argc, char **argv)
 {
     parse_args(argc, argv);
@@ -507,6 +554,11 @@ int main(int argc, char **argv)
         case HTTP_URL_UNSUPPORTED:
             return fail(EXIT_UNSUPPORTED, "unsupported protocol: %s", current);
         }
+        /* The library knows ws:// too (chapter 08's client); this program
+         * speaks plain HTTP only. */
+        if (url.scheme != HTTP_SCHEME_HTTP)
+            return fail(EXIT_UNSUPPORTED, "unsupported protocol: %s (%s:// is WebSocket)",
+                        current, http_scheme_name(url.scheme));
         struct reply r = {0};
         int code = exchange(&url, method, body, &r);
         if (code != EXIT_DONE || r.location[0] == '\0')
@@ -523,6 +575,7 @@ int main(int argc, char **argv)
                 opt.header_count--;
             added_content_type = false;
         }
+        drop_credentials_if_host_changes(&url, next);
         if (opt.verbose)
             fprintf(stderr, "* Following the redirect to %s\n", next);
     }

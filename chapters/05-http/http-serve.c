@@ -86,32 +86,37 @@ static void log_request(struct ev_conn *c, const struct http_message *m, int sta
            m->target ? m->target : "-", status, bytes);
 }
 
-/* Queues the status line and headers.  extra is more header lines, each
- * ending in CRLF, or "". */
+/* Queues the status line and headers (the library's http_write_response()
+ * writes them).  extra is one more header line, without CRLF, or NULL. */
 static void send_head(struct ev_conn *c, int status, const char *type,
-                      unsigned long long length, const char *extra)
+                      long long length, const char *extra)
 {
     struct client *cl = ev_data(c);
-    char date[64], head[1024 + HTTP_MAX_LINE];
-    time_t now = time(NULL);
-    struct tm tm;
-    /* RFC 9110 section 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" */
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nServer: http-serve\r\nDate: %s\r\n"
-                     "Content-Type: %s\r\nContent-Length: %llu\r\n%s%s\r\n",
-                     status, http_reason(status), date, type, length, extra,
-                     cl->close_after    ? "Connection: close\r\n"
-                     : cl->old_keep_alive ? "Connection: keep-alive\r\n"
-                                          : "");
-    ev_write(c, head, n > 0 && (size_t)n < sizeof head ? (size_t)n : 0);
+    char content_type[128], head[1024 + HTTP_MAX_LINE];
+    snprintf(content_type, sizeof content_type, "Content-Type: %s", type);
+    const char *headers[5] = {"Server: http-serve", content_type};
+    size_t count = 2;
+    if (length < 0)
+        headers[count++] = "Transfer-Encoding: chunked";
+    if (extra != NULL)
+        headers[count++] = extra;
+    if (cl->close_after)
+        headers[count++] = "Connection: close";
+    else if (cl->old_keep_alive)
+        headers[count++] = "Connection: keep-alive";
+    size_t n = http_write_response(head, sizeof head, status, headers, count, length);
+    if (n == 0) { /* cannot happen with the server's own headers */
+        ev_close_now(c);
+        return;
+    }
+    ev_write(c, head, n);
 }
 
 /* A response whose body is in memory. */
 static void send_bytes(struct ev_conn *c, const struct http_message *m, int status,
                        const char *type, const char *body, size_t len, const char *extra)
 {
-    send_head(c, status, type, len, extra);
+    send_head(c, status, type, (long long)len, extra);
     if (strcmp(m->method, "HEAD") != 0)
         ev_write(c, body, len);
     log_request(c, m, status, len);
@@ -126,16 +131,9 @@ static void send_bytes(struct ev_conn *c, const struct http_message *m, int stat
 static void send_chunked(struct ev_conn *c, const struct http_message *m, const char *type,
                          const char *body, size_t len)
 {
-    struct client *cl = ev_data(c);
-    char date[64], head[512], size[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&now, &tm));
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 200 OK\r\nServer: http-serve\r\nDate: %s\r\n"
-                     "Content-Type: %s\r\nTransfer-Encoding: chunked\r\n%s\r\n",
-                     date, type, cl->close_after ? "Connection: close\r\n" : "");
-    ev_write(c, head, (size_t)n);
+    char size[32];
+    int n;
+    send_head(c, 200, type, -1, NULL);
     log_request(c, m, 200, len);
     if (strcmp(m->method, "HEAD") == 0)
         return;
@@ -157,22 +155,11 @@ static void send_error(struct ev_conn *c, const struct http_message *m, int stat
 {
     char body[128];
     int n = snprintf(body, sizeof body, "%d %s\n", status, http_reason(status));
-    const char *extra = status == 405 ? "Allow: GET, HEAD\r\n" : "";
+    const char *extra = status == 405 ? "Allow: GET, HEAD" : NULL;
     send_bytes(c, m, status, "text/plain; charset=utf-8", body, (size_t)n, extra);
 }
 
 /* ---- from a request target to a file ----------------------------------------------- */
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes the path of the target ("/a%20b?q" -> "/a b") into out.  Refuses
  * (returns false) what cannot name a file under the root: a target that
@@ -186,23 +173,8 @@ static bool decode_path(const char *target, char *out, size_t outlen)
         if (target == NULL)
             target = "/";
     }
-    if (target[0] != '/')
+    if (target[0] != '/' || !http_percent_decode(target, strcspn(target, "?#"), out, outlen))
         return false;
-    size_t o = 0;
-    for (const char *s = target; *s && *s != '?' && *s != '#'; s++) {
-        char ch = *s;
-        if (ch == '%') {
-            int hi = hex_value(s[1]), lo = hi >= 0 ? hex_value(s[2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0))
-                return false;
-            ch = (char)(hi * 16 + lo);
-            s += 2;
-        }
-        if (o + 1 >= outlen)
-            return false;
-        out[o++] = ch;
-    }
-    out[o] = '\0';
     for (const char *seg = out; seg != NULL; seg = strchr(seg + 1, '/'))
         if (strncmp(seg, "/..", 3) == 0 && (seg[3] == '/' || seg[3] == '\0'))
             return false;
@@ -370,7 +342,7 @@ static void start_file(struct ev_conn *c, const struct http_message *m, const ch
                        int fd, const struct stat *st)
 {
     struct client *cl = ev_data(c);
-    send_head(c, 200, content_type(real), (unsigned long long)st->st_size, "");
+    send_head(c, 200, content_type(real), (long long)st->st_size, NULL);
     log_request(c, m, 200, (unsigned long long)st->st_size);
     if (strcmp(m->method, "HEAD") == 0 || st->st_size == 0) {
         close(fd);
@@ -383,13 +355,24 @@ static void start_file(struct ev_conn *c, const struct http_message *m, const ch
 }
 
 /* "/docs" names a directory: the browser is sent to "/docs/", so that the
- * relative links of its index resolve inside it. */
+ * relative links of its index resolve inside it.  The Location is built
+ * with care, since its text comes from the client:
+ *   - a fragment ("/docs#top") is not part of the path: the slash goes
+ *     before it, and the fragment itself is dropped (a client keeps its own);
+ *   - "//evil.com" would be a network-path reference, another host for the
+ *     browser (RFC 3986 section 4.2): the leading slashes become one. */
 static void redirect_to_slash(struct ev_conn *c, const struct http_message *m)
 {
     char location[HTTP_MAX_LINE + 32];
-    size_t path_len = strcspn(m->target, "?");
-    snprintf(location, sizeof location, "Location: %.*s/%s\r\n", (int)path_len, m->target,
-             m->target + path_len);
+    const char *path = m->target;
+    if (strncasecmp(path, "http://", 7) == 0) /* absolute-form: the path only */
+        path = strchr(path + 7, '/') != NULL ? strchr(path + 7, '/') : "/";
+    while (path[0] == '/' && path[1] == '/')
+        path++;
+    size_t path_len = strcspn(path, "?#");
+    size_t query_len = path[path_len] == '?' ? strcspn(path + path_len, "#") : 0;
+    snprintf(location, sizeof location, "Location: %.*s/%.*s", (int)path_len, path,
+             (int)query_len, path + path_len);
     send_bytes(c, m, 301, "text/plain; charset=utf-8", "301 Moved Permanently\n", 22, location);
 }
 
@@ -399,7 +382,10 @@ static void serve_directory(struct ev_conn *c, const struct http_message *m, con
     char index[PATH_MAX + 16];
     struct stat st;
     snprintf(index, sizeof index, "%s/index.html", real);
-    int fd = open(index, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: an index.html that is a FIFO would block open() until a
+     * writer came, and the whole loop with it.  Only a regular file is
+     * served; anything else falls back to the listing. */
+    int fd = open(index, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
         start_file(c, m, index, fd, &st);
         return;
@@ -414,7 +400,7 @@ static void serve_directory(struct ev_conn *c, const struct http_message *m, con
     if (m->minor_version >= 1)
         send_chunked(c, m, "text/html; charset=utf-8", page.data, page.len);
     else /* HTTP/1.0 knows no chunks */
-        send_bytes(c, m, 200, "text/html; charset=utf-8", page.data, page.len, "");
+        send_bytes(c, m, 200, "text/html; charset=utf-8", page.data, page.len, NULL);
     free(page.data);
 }
 
@@ -488,11 +474,18 @@ static void finish_request(struct ev_conn *c, struct client *cl)
 }
 
 /* Parses what has arrived and answers each complete request in turn.  While
- * a file is being sent, the bytes of later requests wait in the input. */
+ * a file is being sent, the bytes of later requests wait in the input.
+ *
+ * Bounded work: one 64 KiB read can hold thousands of pipelined requests,
+ * and answering them all at once (a directory listing each) would block the
+ * loop for seconds and queue megabytes for a client that may not even read.
+ * So while the output queued is above the loop's limit (ev_output_full),
+ * the requests left wait in the input; the loop calls on_data again once
+ * the output has drained. */
 static void process_input(struct ev_conn *c)
 {
     struct client *cl = ev_data(c);
-    while (!cl->responding) {
+    while (!cl->responding && !ev_output_full(c)) {
         size_t len, used;
         const char *data = ev_input(c, &len);
         if (len == 0 && !http_pending(&cl->parser))
@@ -600,6 +593,7 @@ static void on_close(struct ev_conn *c)
         return;
     if (cl->file_fd >= 0)
         close(cl->file_fd);
+    http_parser_free(&cl->parser);
     free(cl);
 }
 

@@ -16,12 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static void usage(FILE *to, int status)
-{
-    fprintf(to, "usage: upper-server [HOST] PORT\n"
-                "Answers each line with the line in upper case.\n");
-    exit(status);
-}
+static const char usage_text[] =
+    "usage: upper-server [HOST] PORT\n"
+    "Answers each line with the line in upper case.\n";
 
 /* Sends one line back in upper case, with its newline. */
 static int answer(int client, const char *line, size_t len)
@@ -70,14 +67,11 @@ static void serve_one_client(int client)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0)
-        usage(stdout, 0);
-    if (argc < 2 || argc > 3 || argv[1][0] == '-')
-        usage(stderr, 2);
-    const char *host = argc == 3 ? argv[1] : "127.0.0.1";
+    const char *host, *port;
 
+    net_parse_server_args(argc, argv, usage_text, &host, &port);
     net_exit_on_stop_signals();
-    int listener = net_listen_or_exit("upper-server", host, argv[argc - 1], SOCK_STREAM);
+    int listener = net_listen_or_exit("upper-server", host, port, SOCK_STREAM);
     for (;;) {
         int client = accept(listener, NULL, NULL);
         if (client < 0) {

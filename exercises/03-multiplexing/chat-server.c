@@ -42,6 +42,8 @@ static void on_data(struct ev_conn *c)
      * including its '\n'; a piece longer than MAX_LINE without one counts as
      * a line), send it with send_to_others() and consume it.  What is left
      * of an unfinished line stays in the input until the rest arrives.
+     * ev_line() in evloop.h finds a line; finding it yourself with memchr()
+     * first is the point of the exercise, then compare.
      * This starter passes on whatever has arrived, line or not. */
     size_t len;
     const char *data = ev_input(c, &len);

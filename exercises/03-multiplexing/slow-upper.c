@@ -18,10 +18,10 @@
 #include "evloop.h"
 #include "net.h"
 #include "serve.h"
+#include "workers.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,7 @@ static const char usage_text[] =
 
 static long work_ms = 200;
 static long queue_limit = 16;
+static struct workers *pool;
 
 /* The work itself: slow on purpose, standing for anything that blocks. */
 static void do_work(char *line, size_t len)
@@ -49,79 +50,17 @@ static void do_work(char *line, size_t len)
         line[i] = (char)toupper((unsigned char)line[i]);
 }
 
-/* ---- the worker pool --------------------------------------------------------------- */
+/* ---- the connections ------------------------------------------------------------- */
 
 /* A line on its way to a worker and back.  It names its connection by id,
  * not by pointer: the client may be gone by the time the answer is ready. */
 struct job {
+    struct work work; /* first: the pool hands back a pointer to it */
     struct ev_loop *loop;
     uint64_t conn_id;
     size_t len;
-    struct job *next;
     char line[];
 };
-
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t ready; /* a job was queued, or the pool is stopping */
-    struct job *head, **tail;
-    long queued; /* jobs waiting for a worker */
-    bool stopping;
-    pthread_t *threads;
-    long count;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &pool.head,
-          0, false, NULL, 0};
-
-static void answer(void *arg);
-
-/* TODO (exercise 3): a worker takes jobs from the queue (waiting on
- * pool.ready while it is empty), does the work with do_work() and hands
- * the job back to the loop with ev_post(job->loop, answer, job).  It
- * returns when pool.stopping is set.  This starter only waits for that. */
-static void *worker(void *arg)
-{
-    (void)arg;
-    (void)answer; /* what a worker posts back; unused until then */
-    pthread_mutex_lock(&pool.lock);
-    while (!pool.stopping)
-        pthread_cond_wait(&pool.ready, &pool.lock);
-    pthread_mutex_unlock(&pool.lock);
-    return NULL;
-}
-
-/* TODO (exercise 3): a function that queues a job for the workers, unless
- * queue_limit jobs are already waiting (pool.queued counts them). */
-
-static int start_pool(long count)
-{
-    pool.threads = calloc((size_t)count, sizeof *pool.threads);
-    if (pool.threads == NULL)
-        return ENOMEM;
-    for (; pool.count < count; pool.count++) {
-        int rc = pthread_create(&pool.threads[pool.count], NULL, worker, NULL);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static void stop_pool(void)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.stopping = true;
-    pthread_cond_broadcast(&pool.ready);
-    pthread_mutex_unlock(&pool.lock);
-    for (long i = 0; i < pool.count; i++)
-        pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    while (pool.head != NULL) {
-        struct job *job = pool.head;
-        pool.head = job->next;
-        free(job);
-    }
-}
-
-/* ---- the connections ------------------------------------------------------------- */
 
 /* Per connection: is a line of it at work? */
 struct line_state {
@@ -131,10 +70,10 @@ struct line_state {
 static void take_lines(struct ev_conn *c);
 
 /* On the loop's thread: a worker has finished a line. */
-static void answer(void *arg)
+static void answer(struct work *w)
 {
-    struct job *job = arg;
-    struct ev_conn *c = ev_find(job->loop, job->conn_id);
+    struct job *job = (struct job *)w;
+    struct ev_conn *c = job->work.dropped ? NULL : ev_find(job->loop, job->conn_id);
     if (c != NULL) { /* NULL: the client left while its line was at work */
         ev_write(c, job->line, job->len);
         ((struct line_state *)ev_data(c))->at_work = false;
@@ -142,6 +81,10 @@ static void answer(void *arg)
     }
     free(job);
 }
+
+/* TODO (exercise 3): the part of the work that runs on a worker thread:
+ * do_work() on the job's line.  Its signature is that of struct work's
+ * run (see workers.h). */
 
 static void start_line(struct ev_conn *c, const char *line, size_t len)
 {
@@ -159,34 +102,36 @@ static void start_line(struct ev_conn *c, const char *line, size_t len)
     job->len = len;
     memcpy(job->line, line, len);
     /* TODO (exercise 3): this does the work right here, on the loop's own
-     * thread, and every other client waits meanwhile.  Queue the job for
-     * the workers instead, mark the connection at_work (its next line waits
-     * until answer() has run), and answer "busy\n" at once if the queue is
-     * full. */
+     * thread, and every other client waits meanwhile.  Hand the job to the
+     * pool instead (job->work's run and done, workers_submit()), mark the
+     * connection at_work (its next line waits until answer() has run), and
+     * answer "busy\n" at once if the pool's queue is full. */
+    (void)answer;
     do_work(job->line, job->len);
     ev_write(c, job->line, job->len);
     free(job);
 }
 
-/* Starts on the complete lines of the input, one at a time. */
+/* Starts on the complete lines of the input, one at a time.  Once the
+ * client has finished sending and its last line has been answered, the
+ * connection closes. */
 static void take_lines(struct ev_conn *c)
 {
     struct line_state *state = ev_data(c);
-    while (!state->at_work) {
-        size_t len;
-        const char *data = ev_input(c, &len);
-        const char *newline = memchr(data, '\n', len);
-        if (newline == NULL) {
-            if (len >= MAX_LINE) {
-                ev_write(c, "line too long\n", 14);
-                ev_close(c);
-            }
+    size_t n;
+    bool too_long;
+    while (!state->at_work && (n = ev_line(c, MAX_LINE, &too_long)) > 0) {
+        if (too_long) {
+            ev_write(c, "line too long\n", 14);
+            ev_close(c);
             return;
         }
-        size_t line_len = (size_t)(newline - data) + 1;
-        start_line(c, data, line_len);
-        ev_consume(c, line_len);
+        size_t len;
+        start_line(c, ev_input(c, &len), n);
+        ev_consume(c, n);
     }
+    if (!state->at_work && ev_input_ended(c))
+        ev_close(c);
 }
 
 static void on_open(struct ev_conn *c)
@@ -209,7 +154,7 @@ static void on_close(struct ev_conn *c)
 }
 
 static const struct ev_handlers slow_upper = {
-    .on_open = on_open, .on_data = on_data, .on_close = on_close};
+    .on_open = on_open, .on_data = on_data, .on_eof = on_data, .on_close = on_close};
 
 /* ---- main ---------------------------------------------------------------------- */
 
@@ -257,9 +202,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-upper: %s\n", err);
         return 1;
     }
-    int rc = start_pool(workers);
-    if (rc != 0) {
-        fprintf(stderr, "slow-upper: starting the workers: %s\n", strerror(rc));
+    pool = workers_start(loop, workers, queue_limit, err);
+    if (pool == NULL) {
+        fprintf(stderr, "slow-upper: %s\n", err);
         return 1;
     }
     int listener = serve_listen("slow-upper", host, port);
@@ -272,7 +217,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-upper: epoll_wait: %s\n", strerror(errno));
         status = 1;
     }
-    stop_pool(); /* first, so no worker posts to a loop that is gone */
+    workers_stop(pool); /* first, so no worker posts to a loop that is gone */
     ev_loop_free(loop);
     return status;
 }

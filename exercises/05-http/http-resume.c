@@ -87,6 +87,7 @@ static int receive(int server, const char *path, long long have)
     static char buf[64 * 1024];
     int out = -1;
     bool done = false;
+    http_parser_free(&parser); /* the buffers of an earlier response */
     http_parser_init(&parser, HTTP_RESPONSE);
     for (;;) {
         ssize_t n;

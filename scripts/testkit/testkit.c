@@ -738,6 +738,28 @@ int tk_listen(const char *host, int *port)
     return fd;
 }
 
+int tk_unanswering_port(const char *host, int *port)
+{
+    int fd = bind_any_port(host, port);
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof addr;
+    if (listen(fd, 0) < 0 || getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+        KIT_FAIL("listening on %s: %s", host, strerror(errno));
+    /* Connect until one connection stays in progress: the queue is then
+     * full, and the kernel drops further SYNs instead of answering. */
+    for (int i = 0; i < 16; i++) {
+        int c = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (c < 0)
+            KIT_FAIL("socket: %s", strerror(errno));
+        if (connect(c, (struct sockaddr *)&addr, len) == 0 || errno != EINPROGRESS)
+            continue; /* queued at once; kept open to hold its place */
+        struct pollfd p = {.fd = c, .events = POLLOUT};
+        if (poll(&p, 1, 200) == 0)
+            return fd;
+    }
+    tk_skip("could not fill a listener's queue on %s", host);
+}
+
 bool tk_have_ipv6_loopback(void)
 {
     struct sockaddr_in6 addr = {0};

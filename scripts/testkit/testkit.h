@@ -165,6 +165,13 @@ int tk_listen(const char *host, int *port);
  * while the socket is open.  Its port is stored in *port. */
 int tk_refusing_port(const char *host, int *port);
 
+/* A listening socket on HOST whose queue the kit has filled, so that the
+ * kernel drops further SYNs: a connect() to its port stays in progress until
+ * the connector gives up, as with a host that does not answer.  The port is
+ * stored in *port.  Skips the test where the queue cannot be filled.  The
+ * connections that fill it stay open until the test ends. */
+int tk_unanswering_port(const char *host, int *port);
+
 /* True if ::1 can be bound here (some containers have no IPv6 at all). */
 bool tk_have_ipv6_loopback(void);
 
@@ -248,6 +255,7 @@ void tk_at(const char *file, int line);
 #define tk_try_connect(...) TK_SITE(tk_try_connect(__VA_ARGS__))
 #define tk_listen(...) TK_SITE(tk_listen(__VA_ARGS__))
 #define tk_refusing_port(...) TK_SITE(tk_refusing_port(__VA_ARGS__))
+#define tk_unanswering_port(...) TK_SITE(tk_unanswering_port(__VA_ARGS__))
 #define tk_accept(...) TK_SITE(tk_accept(__VA_ARGS__))
 #define tk_send(...) TK_SITE(tk_send(__VA_ARGS__))
 #define tk_recv(...) TK_SITE(tk_recv(__VA_ARGS__))

@@ -11,7 +11,6 @@
 #include "net.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,7 +79,7 @@ int main(int argc, char **argv)
 
     /* The server may close before reading all we send: make that an EPIPE
      * error rather than a silent death by SIGPIPE. */
-    signal(SIGPIPE, SIG_IGN);
+    net_ignore_sigpipe();
 
     int server = net_connect(argv[1], argv[2], SOCK_STREAM, err);
     if (server < 0) {

@@ -40,20 +40,15 @@ static void send_to_others(struct ev_conn *from, const char *line, size_t len)
 
 static void on_data(struct ev_conn *c)
 {
-    for (;;) {
+    size_t line_len;
+    bool too_long; /* a piece of MAX_LINE bytes: passed on as it is */
+    while ((line_len = ev_line(c, MAX_LINE, &too_long)) > 0) {
         size_t len;
-        const char *data = ev_input(c, &len);
-        const char *newline = memchr(data, '\n', len);
-        size_t line_len;
-        if (newline != NULL)
-            line_len = (size_t)(newline - data) + 1;
-        else if (len >= MAX_LINE)
-            line_len = MAX_LINE;
-        else
-            return; /* the rest of the line has not come yet */
-        send_to_others(c, data, line_len);
+        send_to_others(c, ev_input(c, &len), line_len);
         ev_consume(c, line_len);
     }
+    /* The rest of the line, if any, has not come yet: it stays in the
+     * input, and comes back with what follows it. */
 }
 
 static const struct ev_handlers chat = {.on_data = on_data};

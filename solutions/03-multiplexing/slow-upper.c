@@ -18,10 +18,10 @@
 #include "evloop.h"
 #include "net.h"
 #include "serve.h"
+#include "workers.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +38,7 @@ static const char usage_text[] =
 
 static long work_ms = 200;
 static long queue_limit = 16;
+static struct workers *pool;
 
 /* The work itself: slow on purpose, standing for anything that blocks. */
 static void do_work(char *line, size_t len)
@@ -49,102 +50,17 @@ static void do_work(char *line, size_t len)
         line[i] = (char)toupper((unsigned char)line[i]);
 }
 
-/* ---- the worker pool --------------------------------------------------------------- */
+/* ---- the connections ------------------------------------------------------------- */
 
 /* A line on its way to a worker and back.  It names its connection by id,
  * not by pointer: the client may be gone by the time the answer is ready. */
 struct job {
+    struct work work; /* first: the pool hands back a pointer to it */
     struct ev_loop *loop;
     uint64_t conn_id;
     size_t len;
-    struct job *next;
     char line[];
 };
-
-static struct {
-    pthread_mutex_t lock;
-    pthread_cond_t ready; /* a job was queued, or the pool is stopping */
-    struct job *head, **tail;
-    long queued; /* jobs waiting for a worker */
-    bool stopping;
-    pthread_t *threads;
-    long count;
-} pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, &pool.head,
-          0, false, NULL, 0};
-
-static void answer(void *arg);
-
-static void *worker(void *arg)
-{
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&pool.lock);
-        while (pool.head == NULL && !pool.stopping)
-            pthread_cond_wait(&pool.ready, &pool.lock);
-        if (pool.stopping) { /* what is still queued is dropped */
-            pthread_mutex_unlock(&pool.lock);
-            return NULL;
-        }
-        struct job *job = pool.head;
-        pool.head = job->next;
-        if (pool.head == NULL)
-            pool.tail = &pool.head;
-        pool.queued--;
-        pthread_mutex_unlock(&pool.lock);
-        do_work(job->line, job->len);
-        /* Back to the loop's thread: only it may touch the connection. */
-        if (ev_post(job->loop, answer, job) < 0)
-            free(job);
-    }
-}
-
-/* Queues the job, unless QUEUE jobs are already waiting (or the pool is
- * shutting down): false then. */
-static bool submit(struct job *job)
-{
-    job->next = NULL;
-    pthread_mutex_lock(&pool.lock);
-    bool room = pool.queued < queue_limit && !pool.stopping;
-    if (room) {
-        *pool.tail = job;
-        pool.tail = &job->next;
-        pool.queued++;
-        pthread_cond_signal(&pool.ready);
-    }
-    pthread_mutex_unlock(&pool.lock);
-    return room;
-}
-
-static int start_pool(long count)
-{
-    pool.threads = calloc((size_t)count, sizeof *pool.threads);
-    if (pool.threads == NULL)
-        return ENOMEM;
-    for (; pool.count < count; pool.count++) {
-        int rc = pthread_create(&pool.threads[pool.count], NULL, worker, NULL);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static void stop_pool(void)
-{
-    pthread_mutex_lock(&pool.lock);
-    pool.stopping = true;
-    pthread_cond_broadcast(&pool.ready);
-    pthread_mutex_unlock(&pool.lock);
-    for (long i = 0; i < pool.count; i++)
-        pthread_join(pool.threads[i], NULL);
-    free(pool.threads);
-    while (pool.head != NULL) {
-        struct job *job = pool.head;
-        pool.head = job->next;
-        free(job);
-    }
-}
-
-/* ---- the connections ------------------------------------------------------------- */
 
 /* Per connection: is a line of it at work? */
 struct line_state {
@@ -154,16 +70,23 @@ struct line_state {
 static void take_lines(struct ev_conn *c);
 
 /* On the loop's thread: a worker has finished a line. */
-static void answer(void *arg)
+static void answer(struct work *w)
 {
-    struct job *job = arg;
-    struct ev_conn *c = ev_find(job->loop, job->conn_id);
+    struct job *job = (struct job *)w;
+    struct ev_conn *c = job->work.dropped ? NULL : ev_find(job->loop, job->conn_id);
     if (c != NULL) { /* NULL: the client left while its line was at work */
         ev_write(c, job->line, job->len);
         ((struct line_state *)ev_data(c))->at_work = false;
         take_lines(c); /* its next line may be waiting already */
     }
     free(job);
+}
+
+/* On a worker thread. */
+static void run_job(struct work *w)
+{
+    struct job *job = (struct job *)w;
+    do_work(job->line, job->len);
 }
 
 static void start_line(struct ev_conn *c, const char *line, size_t len)
@@ -177,11 +100,12 @@ static void start_line(struct ev_conn *c, const char *line, size_t len)
         ev_close(c);
         return;
     }
+    job->work = (struct work){.run = run_job, .done = answer};
     job->loop = ev_loop_of(c);
     job->conn_id = ev_id(c);
     job->len = len;
     memcpy(job->line, line, len);
-    if (!submit(job)) {
+    if (workers_submit(pool, &job->work) < 0) { /* EAGAIN: the queue is full */
         free(job);
         ev_write(c, "busy\n", 5);
         return;
@@ -189,25 +113,26 @@ static void start_line(struct ev_conn *c, const char *line, size_t len)
     ((struct line_state *)ev_data(c))->at_work = true;
 }
 
-/* Starts on the complete lines of the input, one at a time. */
+/* Starts on the complete lines of the input, one at a time.  Once the
+ * client has finished sending and its last line has been answered, the
+ * connection closes. */
 static void take_lines(struct ev_conn *c)
 {
     struct line_state *state = ev_data(c);
-    while (!state->at_work) {
-        size_t len;
-        const char *data = ev_input(c, &len);
-        const char *newline = memchr(data, '\n', len);
-        if (newline == NULL) {
-            if (len >= MAX_LINE) {
-                ev_write(c, "line too long\n", 14);
-                ev_close(c);
-            }
+    size_t n;
+    bool too_long;
+    while (!state->at_work && (n = ev_line(c, MAX_LINE, &too_long)) > 0) {
+        if (too_long) {
+            ev_write(c, "line too long\n", 14);
+            ev_close(c);
             return;
         }
-        size_t line_len = (size_t)(newline - data) + 1;
-        start_line(c, data, line_len);
-        ev_consume(c, line_len);
+        size_t len;
+        start_line(c, ev_input(c, &len), n);
+        ev_consume(c, n);
     }
+    if (!state->at_work && ev_input_ended(c))
+        ev_close(c);
 }
 
 static void on_open(struct ev_conn *c)
@@ -230,7 +155,7 @@ static void on_close(struct ev_conn *c)
 }
 
 static const struct ev_handlers slow_upper = {
-    .on_open = on_open, .on_data = on_data, .on_close = on_close};
+    .on_open = on_open, .on_data = on_data, .on_eof = on_data, .on_close = on_close};
 
 /* ---- main ---------------------------------------------------------------------- */
 
@@ -278,9 +203,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-upper: %s\n", err);
         return 1;
     }
-    int rc = start_pool(workers);
-    if (rc != 0) {
-        fprintf(stderr, "slow-upper: starting the workers: %s\n", strerror(rc));
+    pool = workers_start(loop, workers, queue_limit, err);
+    if (pool == NULL) {
+        fprintf(stderr, "slow-upper: %s\n", err);
         return 1;
     }
     int listener = serve_listen("slow-upper", host, port);
@@ -293,7 +218,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "slow-upper: epoll_wait: %s\n", strerror(errno));
         status = 1;
     }
-    stop_pool(); /* first, so no worker posts to a loop that is gone */
+    workers_stop(pool); /* first, so no worker posts to a loop that is gone */
     ev_loop_free(loop);
     return status;
 }

@@ -75,37 +75,11 @@ static const struct route {
     {"/add/*/*", add},
 };
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Percent-decodes one segment ("Ada%20L" -> "Ada L"); false if malformed. */
+/* Percent-decodes one segment ("Ada%20L" -> "Ada L") with the library's
+ * http_percent_decode(); false if malformed or too long. */
 static bool decode_segment(const char *s, size_t len, char *out)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = s[i];
-        if (ch == '%') {
-            int hi = len - i >= 3 ? hex_digit(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0))
-                return false;
-            ch = (char)(hi * 16 + lo);
-            i += 2;
-        }
-        if (o + 1 >= PART_LEN)
-            return false;
-        out[o++] = ch;
-    }
-    out[o] = '\0';
-    return true;
+    return http_percent_decode(s, len, out, PART_LEN);
 }
 
 /* Matches path against pattern; the segments under "*" go into parts. */
@@ -147,13 +121,15 @@ static void send_reply(struct ev_conn *c, const struct http_message *m, const st
 {
     char head[512];
     size_t len = strlen(r->body);
-    int n = snprintf(head, sizeof head,
-                     "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                     "Content-Length: %zu\r\n%s%s\r\n",
-                     r->status, http_reason(r->status), len,
-                     r->status == 405 ? "Allow: GET, HEAD\r\n" : "",
-                     closing ? "Connection: close\r\n" : "");
-    ev_write(c, head, (size_t)n);
+    const char *headers[3] = {"Content-Type: text/plain; charset=utf-8"};
+    size_t count = 1;
+    if (r->status == 405)
+        headers[count++] = "Allow: GET, HEAD";
+    if (closing)
+        headers[count++] = "Connection: close";
+    size_t n = http_write_response(head, sizeof head, r->status, headers, count,
+                                   (long long)len);
+    ev_write(c, head, n);
     if (m == NULL || strcmp(m->method, "HEAD") != 0)
         ev_write(c, r->body, len);
     printf("%s \"%s %s\" %d\n", ev_peer(c), m ? m->method : "-", m ? m->target : "-",
@@ -188,6 +164,7 @@ static void on_data(struct ev_conn *c)
             send_reply(c, NULL, &r, true);
             ev_close(c);
             ev_set_data(c, NULL);
+            http_parser_free(p);
             free(p);
             return;
         }
@@ -213,7 +190,10 @@ static void on_data(struct ev_conn *c)
 
 static void on_close(struct ev_conn *c)
 {
-    free(ev_data(c));
+    struct http_parser *p = ev_data(c);
+    if (p != NULL)
+        http_parser_free(p);
+    free(p);
 }
 
 static const struct ev_handlers handlers = {

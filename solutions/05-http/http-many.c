@@ -61,6 +61,7 @@ static int fetch_one(struct connection *c, const struct http_url *url, bool last
                 len == 0 ? "too long" : strerror(errno));
         return -1;
     }
+    http_parser_free(&parser); /* the buffers of the previous response */
     http_parser_init(&parser, HTTP_RESPONSE);
     for (;;) {
         while (c->start < c->end || http_pending(&parser)) {

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <fcntl.h>
 #include <errno.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -155,6 +156,87 @@ int net_connect(const char *host, const char *port, int socktype, char *err)
     for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next)
         fd = connect_to(ai, err);
     freeaddrinfo(list);
+    return fd;
+}
+
+/* Waits until fd is writable or the deadline (in net_now_ms() time) has
+ * passed; true if writable. */
+static bool writable_before(int fd, long long deadline)
+{
+    for (;;) {
+        long long left = deadline - net_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd p = {.fd = fd, .events = POLLOUT};
+        int n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+        if (n > 0)
+            return true;
+        if (n < 0 && errno != EINTR)
+            return false;
+    }
+}
+
+/* connect() for one candidate address, bounded by the deadline.  The
+ * socket is nonblocking while it connects: connect() then returns at once
+ * with EINPROGRESS, the socket turns writable when the handshake is over,
+ * and SO_ERROR tells how it went.  It is put back in blocking mode after. */
+static int connect_before(const struct addrinfo *ai, long long deadline, char *err)
+{
+    char where[NET_ADDR_LEN];
+
+    net_format_address(ai->ai_addr, where, sizeof where);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+        set_error(err, strerror(errno), "creating a socket for %s", where);
+        return -1;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    int error = 0;
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        error = errno;
+    } else if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+        if (errno != EINPROGRESS && errno != EINTR) {
+            error = errno;
+        } else if (!writable_before(fd, deadline)) {
+            error = ETIMEDOUT;
+        } else {
+            socklen_t len = sizeof error;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+                error = errno;
+        }
+    }
+    if (error == 0 && fcntl(fd, F_SETFL, flags) < 0)
+        error = errno;
+    if (error != 0) {
+        set_error(err, strerror(error), "connecting to %s", where);
+        close(fd);
+        errno = error;
+        return -1;
+    }
+    return fd;
+}
+
+int net_connect_timeout(const char *host, const char *port, int socktype, long timeout_ms,
+                        char *err)
+{
+    if (timeout_ms <= 0)
+        return net_connect(host, port, socktype, err);
+    long long deadline = net_now_ms() + timeout_ms;
+    struct addrinfo *list = resolve(host, port, socktype, 0, err);
+    if (list == NULL)
+        return -1;
+    int fd = -1;
+    int error = 0;
+    for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = connect_before(ai, deadline, err);
+        if (fd < 0)
+            error = errno;
+        if (fd < 0 && error == ETIMEDOUT)
+            break; /* the time is up for the other addresses too */
+    }
+    freeaddrinfo(list);
+    if (fd < 0)
+        errno = error;
     return fd;
 }
 
@@ -374,6 +456,13 @@ ssize_t net_recv_exact(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
+long long net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 long net_parse_number(const char *text, long min, long max)
 {
     char *end;
@@ -385,6 +474,31 @@ long net_parse_number(const char *text, long min, long max)
     if (errno != 0 || *end != '\0' || value < min || value > max)
         return -1;
     return value;
+}
+
+void net_parse_server_args(int argc, char **argv, const char *usage_text,
+                           const char **host, const char **port)
+{
+    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+        fputs(usage_text, stdout);
+        exit(0);
+    }
+    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
+        fputs(usage_text, stderr);
+        exit(2);
+    }
+    *host = argc == 3 ? argv[1] : "127.0.0.1";
+    *port = argv[argc - 1];
+}
+
+/* sigaction() fails only for an invalid signal number or handler, which
+ * these are not, so its result is not checked here and below. */
+void net_ignore_sigpipe(void)
+{
+    struct sigaction ignore = {0};
+
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ignore, NULL);
 }
 
 /* A blocking server spends its life inside accept() or recv(), and a flag set
@@ -399,15 +513,11 @@ static void exit_now(int signo)
     _exit(0);
 }
 
-/* sigaction() fails only for an invalid signal number or handler, which
- * these are not, so its result is not checked. */
 void net_exit_on_stop_signals(void)
 {
-    struct sigaction ignore = {0};
     struct sigaction stop = {0};
 
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
 
     stop.sa_handler = exit_now;
     sigemptyset(&stop.sa_mask);

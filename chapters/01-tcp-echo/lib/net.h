@@ -38,6 +38,14 @@ int net_listen(const char *host, const char *port, int socktype, char *err);
  * set as the default destination). */
 int net_connect(const char *host, const char *port, int socktype, char *err);
 
+/* net_connect() with a deadline: gives up after timeout_ms milliseconds in
+ * all (every address of the name included) with "...: Connection timed
+ * out" in err and errno ETIMEDOUT.  A blocking connect() may otherwise wait
+ * for minutes for a host that does not answer.  The socket returned is in
+ * blocking mode, as net_connect()'s.  timeout_ms <= 0 means no deadline. */
+int net_connect_timeout(const char *host, const char *port, int socktype, long timeout_ms,
+                        char *err);
+
 /* Writes ADDR as "192.0.2.1:80" or "[2001:db8::1]:80" into out (at least
  * NET_ADDR_LEN bytes).  Returns out. */
 char *net_format_address(const struct sockaddr *addr, char *out, size_t outlen);
@@ -89,10 +97,26 @@ ssize_t net_send_all(int fd, const void *buf, size_t len);
  * fewer if the peer closed the connection first, or -1 with errno set. */
 ssize_t net_recv_exact(int fd, void *buf, size_t len);
 
+/* Milliseconds on the monotonic clock (which no one can set back), for
+ * deadlines. */
+long long net_now_ms(void);
+
 /* Reads TEXT, an option's value on a command line, as a whole decimal
  * number from min to max (min >= 0).  Returns it, or -1 if TEXT is anything
  * else: empty, signed, with trailing characters, or out of range. */
 long net_parse_number(const char *text, long min, long max);
+
+/* The command line every server of the course shares, [HOST] PORT: reads
+ * it into *host (127.0.0.1 when only PORT is given) and *port.  Prints
+ * usage_text and exits: on stdout with status 0 for --help, on stderr with
+ * status 2 for a wrong command line.  usage_text starts with "usage: ". */
+void net_parse_server_args(int argc, char **argv, const char *usage_text,
+                           const char **host, const char **port);
+
+/* Ignores SIGPIPE, so that writing to a connection the peer has closed
+ * fails with EPIPE instead of killing the program.  Every program that
+ * writes to sockets calls it (or a set-up that does) first. */
+void net_ignore_sigpipe(void);
 
 /* Signal set-up for the blocking servers of chapters 01 and 02: SIGPIPE is
  * ignored, and SIGINT or SIGTERM end the process at once with status 0. */

@@ -98,6 +98,12 @@ static void client_bad_usage(void)
     const char *client = tk_program("echo-client");
     tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, NULL));
     tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "127.0.0.1", "7", NULL));
+    const char *bad_timeouts[] = {"0", "ten", "-5", "99999999999", ""};
+    for (size_t i = 0; i < sizeof bad_timeouts / sizeof bad_timeouts[0]; i++)
+        tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "-t", bad_timeouts[i],
+                                     "127.0.0.1", "7", "hi", NULL));
+    tk_assert_usage_error(tk_run(NULL, 0, WAIT_MS, client, "-t", "100", "127.0.0.1", "7",
+                                 NULL));
 }
 
 /* ---- signals and errors ---------------------------------------------------- */
@@ -330,6 +336,59 @@ static void client_refused(void)
     close(holder);
 }
 
+/* Runs echo-client against a peer that never answers; checks that it gives
+ * up with one error line naming the wait, no sooner than timeout_ms and not
+ * much later.  timeout (text) is NULL to use the default. */
+static void assert_client_gives_up(int port, const char *timeout, long timeout_ms,
+                                   const char *what_failed)
+{
+    char port_text[16];
+    snprintf(port_text, sizeof port_text, "%d", port);
+    long long start = tk_now_ms();
+    struct tk_proc *c;
+    if (timeout == NULL)
+        c = tk_run(NULL, 0, (int)timeout_ms + 10000, tk_program("echo-client"), "127.0.0.1",
+                   port_text, "anyone?", NULL);
+    else
+        c = tk_run(NULL, 0, (int)timeout_ms + 10000, tk_program("echo-client"), "-t", timeout,
+                   "127.0.0.1", port_text, "anyone?", NULL);
+    long long took = tk_now_ms() - start;
+    TK_ASSERT_INT_EQ(tk_exit_code(c), 1, "echo-client's exit status when nobody answers");
+    tk_assert_one_error_line(c, "echo-client", what_failed, NULL);
+    TK_ASSERT(c->out_len == 0, "stdout should be empty, got \"%s\"", c->out_text);
+    TK_ASSERT(took >= timeout_ms - 20, "gave up after %lld ms, before its %ld ms", took,
+              timeout_ms);
+    TK_ASSERT(took < timeout_ms + 4000, "gave up after %lld ms; its timeout is %ld ms", took,
+              timeout_ms);
+}
+
+/* A server that accepts (the kernel does it: the test never calls accept)
+ * and never echoes. */
+static void client_echo_times_out(void)
+{
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    assert_client_gives_up(port, "300", 300, "receiving: no progress within 300 ms");
+    close(listener);
+}
+
+static void client_default_timeout(void)
+{
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    assert_client_gives_up(port, NULL, 5000, "receiving: no progress within 5000 ms");
+    close(listener);
+}
+
+/* A host that does not answer the SYN: connect() has a deadline too. */
+static void client_connect_times_out(void)
+{
+    int port;
+    int listener = tk_unanswering_port("127.0.0.1", &port);
+    assert_client_gives_up(port, "300", 300, "Connection timed out");
+    close(listener);
+}
+
 /* The peer accepts, takes the message and closes without answering. */
 static void client_reports_short_echo(void)
 {
@@ -401,6 +460,9 @@ int main(int argc, char **argv)
         {"client-prints-echo", client_prints_the_echo},
         {"client-ipv6", client_over_ipv6},
         {"client-refused", client_refused},
+        {"client-echo-times-out", client_echo_times_out},
+        {"client-default-timeout", client_default_timeout},
+        {"client-connect-times-out", client_connect_times_out},
         {"client-short-echo", client_reports_short_echo},
         {"client-dribbled-echo", client_reads_a_dribbled_echo},
         {NULL, NULL},

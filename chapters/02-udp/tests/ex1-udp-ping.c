@@ -3,7 +3,7 @@
  * Most cases put the test in the server's place, so that it can decide
  * which probes get an echo, which get two, and what else arrives. */
 #include "testkit.h"
-#include "udp-helpers.h"
+#include "tk-udp.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
  * RTTVAR and RTO from them with the RFC's formulas: the client's figures
  * must agree to within the rounding of its output. */
 #include "testkit.h"
-#include "udp-helpers.h"
+#include "tk-udp.h"
 
 #include <stdbool.h>
 #include <stdio.h>

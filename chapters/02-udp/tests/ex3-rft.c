@@ -1,7 +1,7 @@
 /* Graded tests of exercise 3: rft-send and rft-recv move a file byte for
  * byte through udp-relay, whatever it does to the packets on the way. */
 #include "testkit.h"
-#include "udp-helpers.h"
+#include "tk-udp.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@
  * it before sending the next, so the kernel never drops anything on its own
  * and every loss seen is the relay's doing. */
 #include "testkit.h"
-#include "udp-helpers.h"
+#include "tk-udp.h"
 
 #include <signal.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Tests of udp-echo-server, udp-echo-client and udp-demo: every promise of
  * the interface, tried from outside with the test's own UDP sockets. */
 #include "testkit.h"
-#include "udp-helpers.h"
+#include "tk-udp.h"
 
 #include <signal.h>
 #include <stdio.h>

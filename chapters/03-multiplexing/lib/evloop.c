@@ -993,9 +993,7 @@ struct ev_loop *ev_loop_new(char *err)
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
-    struct sigaction ignore = {0};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
 
     loop->signals.kind = SOURCE_SIGNAL;
     loop->wakeup.kind = SOURCE_WAKEUP;

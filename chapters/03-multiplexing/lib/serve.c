@@ -18,16 +18,7 @@
 void serve_parse_args(int argc, char **argv, const char *usage_text,
                       const char **host, const char **port)
 {
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-        fputs(usage_text, stdout);
-        exit(0);
-    }
-    if (argc < 2 || argc > 3 || argv[1][0] == '-') {
-        fputs(usage_text, stderr);
-        exit(2);
-    }
-    *host = argc == 3 ? argv[1] : "127.0.0.1";
-    *port = argv[argc - 1];
+    net_parse_server_args(argc, argv, usage_text, host, port);
 }
 
 int serve_listen(const char *program, const char *host, const char *port)
@@ -62,10 +53,8 @@ int serve_stop_pipe(const char *program)
         exit(1);
     }
 
-    struct sigaction ignore = {0};
     struct sigaction note = {0};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &ignore, NULL);
+    net_ignore_sigpipe();
     note.sa_handler = note_stop_signal;
     sigemptyset(&note.sa_mask);
     note.sa_flags = SA_RESTART;

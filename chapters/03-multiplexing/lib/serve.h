@@ -11,9 +11,9 @@
 #ifndef SERVE_H
 #define SERVE_H
 
-/* Reads "[HOST] PORT" from the command line into *host and *port.  Prints
- * usage_text and exits: on stdout with status 0 for --help, on stderr with
- * status 2 for a wrong command line.  usage_text starts with "usage: ". */
+/* Reads "[HOST] PORT" from the command line: chapter 01's
+ * net_parse_server_args(), under the name the servers of chapters 03 to 05
+ * know it by. */
 void serve_parse_args(int argc, char **argv, const char *usage_text,
                       const char **host, const char **port);
 

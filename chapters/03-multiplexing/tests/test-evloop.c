@@ -9,9 +9,12 @@
 #define _GNU_SOURCE
 #include "evloop.h"
 #include "testkit.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -320,14 +323,11 @@ static void swap_outside_on_data(void)
 
 static void ok_per_line(struct ev_conn *c)
 {
-    size_t len;
-    const char *in = ev_input(c, &len);
-    const char *nl;
-    while ((nl = memchr(in, '\n', len)) != NULL) {
+    size_t n;
+    bool too_long;
+    while ((n = ev_line(c, 100, &too_long)) > 0) {
         ev_write(c, "ok\n", 3);
-        size_t n = (size_t)(nl - in) + 1;
         ev_consume(c, n);
-        in = ev_input(c, &len);
     }
 }
 
@@ -625,42 +625,12 @@ static void connect_unresolvable(void)
     ev_loop_free(loop);
 }
 
-/* A listener whose queue is full: the kernel drops further SYNs, so a
- * connect() to it stays in progress. */
-static int full_listener(int *port, int fds[], int *nfds)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int l = socket(AF_INET, SOCK_STREAM, 0);
-    socklen_t alen = sizeof addr;
-    TK_ASSERT(l >= 0 && bind(l, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-                  listen(l, 0) == 0 && getsockname(l, (struct sockaddr *)&addr, &alen) == 0,
-              "setting up a listener: %s", strerror(errno));
-    *port = ntohs(addr.sin_port);
-    *nfds = 0;
-    for (int i = 0; i < 8; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        TK_ASSERT(fd >= 0, "socket: %s", strerror(errno));
-        fds[(*nfds)++] = fd;
-        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno == EINPROGRESS &&
-            !tk_readable(fd, 0)) {
-            /* Writable within 200 ms means connected: the queue had room. */
-            struct timeval tv = {0, 200000};
-            fd_set w;
-            FD_ZERO(&w);
-            FD_SET(fd, &w);
-            if (select(fd + 1, NULL, &w, NULL, &tv) == 0)
-                return l;
-        }
-    }
-    tk_skip("could not fill a listener's queue here");
-}
-
 static void connect_timeout(void)
 {
     new_loop();
     memset(&rec, 0, sizeof rec);
-    int port, fds[8], nfds;
-    int l = full_listener(&port, fds, &nfds);
+    int port;
+    int l = tk_unanswering_port("127.0.0.1", &port);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
     long long start = tk_now_ms();
@@ -671,8 +641,6 @@ static void connect_timeout(void)
     TK_ASSERT_INT_EQ(rec.opened, 0, "calls of on_open");
     TK_ASSERT_INT_EQ(rec.reason, EV_TIMED_OUT, "the reason");
     TK_ASSERT(took >= 140 && took < 2000, "a 150 ms deadline took %lld ms", took);
-    for (int i = 0; i < nfds; i++)
-        close(fds[i]);
     close(l);
     ev_loop_free(loop);
 }
@@ -711,6 +679,176 @@ static void watch_datagrams(void)
     close(sv[0]);
     close(sv[1]);
     ev_loop_free(loop);
+}
+
+/* ---- lines ---------------------------------------------------------------------- */
+
+/* Echoes each line as "[line]" and each too-long piece as "<piece>". */
+static void bracket_lines(struct ev_conn *c)
+{
+    size_t n;
+    bool too_long;
+    while ((n = ev_line(c, 8, &too_long)) > 0) {
+        size_t len;
+        const char *in = ev_input(c, &len);
+        ev_write(c, too_long ? "<" : "[", 1);
+        ev_write(c, in, too_long ? n : n - 1);
+        ev_write(c, too_long ? ">" : "]", 1);
+        ev_consume(c, n);
+    }
+}
+
+static const struct ev_handlers bracketed = {.on_data = bracket_lines,
+                                             .on_close = record_close};
+
+static const char lines_in[] = "one\n\ntwo\nabcdefghijklmnopq\nlast\n";
+static const char lines_out[] = "[one][][two]<abcdefgh><ijklmnop>[q][last]";
+
+static bool got_all_lines(void)
+{
+    return peer.len >= sizeof lines_out - 1;
+}
+
+/* The lines sent whole, then a byte at a time with a turn of the loop
+ * after each: the same lines come out. */
+static void lines_split(void)
+{
+    new_loop();
+    pair_with(&bracketed, lines_in, sizeof lines_in - 1, false);
+    run_until(got_all_lines, "the lines sent at once");
+    TK_ASSERT_BYTES_EQ(peer.data, peer.len, lines_out, sizeof lines_out - 1, "lines at once");
+    finish();
+
+    new_loop();
+    pair_with(&bracketed, NULL, 0, false);
+    for (size_t i = 0; i < sizeof lines_in - 1; i++) {
+        tk_send(peer.fd, lines_in + i, 1, WAIT_MS);
+        until = got_all_lines;
+        uint64_t stop = ev_timer_add(loop, 2, give_up, NULL);
+        ev_run(loop);
+        ev_timer_cancel(loop, stop);
+    }
+    run_until(got_all_lines, "the lines sent a byte at a time");
+    TK_ASSERT_BYTES_EQ(peer.data, peer.len, lines_out, sizeof lines_out - 1,
+                       "lines a byte at a time");
+    finish();
+}
+
+/* ---- the worker pool (workers.h) --------------------------------------------------- */
+
+struct test_work {
+    struct work work;
+    int gate;             /* run() waits for a byte on it, if >= 0 */
+    atomic_bool running;
+    bool done_on_loop;    /* done ran on the loop's thread */
+    bool done, dropped;
+};
+
+static pthread_t loop_thread;
+
+static void gated_run(struct work *w)
+{
+    struct test_work *t = (struct test_work *)w;
+    atomic_store(&t->running, true);
+    char byte;
+    if (t->gate >= 0)
+        TK_ASSERT(read(t->gate, &byte, 1) == 1, "reading the gate: %s", strerror(errno));
+}
+
+static void note_done(struct work *w)
+{
+    struct test_work *t = (struct test_work *)w;
+    t->done = true;
+    t->dropped = w->dropped;
+    t->done_on_loop = pthread_equal(pthread_self(), loop_thread);
+}
+
+static struct test_work jobs[4];
+
+static bool first_two_done(void)
+{
+    return jobs[0].done && jobs[1].done;
+}
+
+static void wait_running(struct test_work *t)
+{
+    long long deadline = tk_now_ms() + WAIT_MS;
+    while (!atomic_load(&t->running)) {
+        TK_ASSERT(tk_now_ms() < deadline, "the worker never started the job");
+        tk_sleep_ms(1);
+    }
+}
+
+/* One worker, a queue of one: with a job in hand and one waiting, a third
+ * is refused with EAGAIN; the two others are done on the loop's thread. */
+static void workers_bounded(void)
+{
+    new_loop();
+    loop_thread = pthread_self();
+    char err[EV_ERR_LEN];
+    struct workers *pool = workers_start(loop, 1, 1, err);
+    TK_ASSERT(pool != NULL, "workers_start: %s", err);
+    TK_ASSERT_INT_EQ(workers_count(pool), 1, "workers_count");
+    int gate[2];
+    TK_ASSERT(pipe(gate) == 0, "pipe: %s", strerror(errno));
+    for (int i = 0; i < 3; i++) {
+        jobs[i] = (struct test_work){.work = {.run = gated_run, .done = note_done},
+                                     .gate = i == 0 ? gate[0] : -1};
+    }
+    TK_ASSERT_INT_EQ(workers_submit(pool, &jobs[0].work), 0, "the first job");
+    wait_running(&jobs[0]);
+    TK_ASSERT_INT_EQ(workers_submit(pool, &jobs[1].work), 0, "the second job");
+    TK_ASSERT_INT_EQ(workers_submit(pool, &jobs[2].work), -1, "a third job, queue full");
+    TK_ASSERT_INT_EQ(errno, EAGAIN, "its errno");
+    TK_ASSERT(write(gate[1], "g", 1) == 1, "opening the gate");
+    run_until(first_two_done, "both jobs");
+    TK_ASSERT(jobs[0].done_on_loop && jobs[1].done_on_loop, "done ran on another thread");
+    TK_ASSERT(!jobs[0].dropped && !jobs[1].dropped, "a job that ran was marked dropped");
+    workers_stop(pool);
+    close(gate[0]);
+    close(gate[1]);
+    ev_loop_free(loop);
+}
+
+static int late_gate = -1;
+
+static void *open_gate_later(void *arg)
+{
+    (void)arg;
+    tk_sleep_ms(200);
+    ssize_t n = write(late_gate, "g", 1);
+    (void)n;
+    return NULL;
+}
+
+/* Stopping the pool: the job in hand is finished and posted back (and run
+ * by ev_loop_free), the job still queued gets done with dropped set. */
+static void workers_stop_drops_queued(void)
+{
+    new_loop();
+    loop_thread = pthread_self();
+    char err[EV_ERR_LEN];
+    struct workers *pool = workers_start(loop, 1, 0, err);
+    TK_ASSERT(pool != NULL, "workers_start: %s", err);
+    int gate[2];
+    TK_ASSERT(pipe(gate) == 0, "pipe: %s", strerror(errno));
+    jobs[0] = (struct test_work){.work = {.run = gated_run, .done = note_done}, .gate = gate[0]};
+    jobs[1] = (struct test_work){.work = {.run = gated_run, .done = note_done}, .gate = -1};
+    TK_ASSERT_INT_EQ(workers_submit(pool, &jobs[0].work), 0, "the first job");
+    wait_running(&jobs[0]);
+    TK_ASSERT_INT_EQ(workers_submit(pool, &jobs[1].work), 0, "the second job");
+    late_gate = gate[1];
+    pthread_t opener;
+    TK_ASSERT(pthread_create(&opener, NULL, open_gate_later, NULL) == 0, "pthread_create");
+    workers_stop(pool);
+    pthread_join(opener, NULL);
+    TK_ASSERT(jobs[1].done && jobs[1].dropped, "the queued job was not dropped");
+    TK_ASSERT(!atomic_load(&jobs[1].running), "the queued job ran after the stop");
+    TK_ASSERT(!jobs[0].done, "the job in hand was done before the loop ran it");
+    ev_loop_free(loop);
+    TK_ASSERT(jobs[0].done && !jobs[0].dropped, "ev_loop_free did not finish the job in hand");
+    close(gate[0]);
+    close(gate[1]);
 }
 
 /* ---- close reasons -------------------------------------------------------------- */
@@ -773,6 +911,9 @@ static const struct tk_case cases[] = {
     {"evloop.reason-idle-timeout", reason_idle_timeout},
     {"evloop.reason-peer-closed", reason_peer_closed},
     {"evloop.reason-reset", reason_reset},
+    {"evloop.lines", lines_split},
+    {"workers.bounded", workers_bounded},
+    {"workers.stop-drops-queued", workers_stop_drops_queued},
     {NULL, NULL},
 };
 

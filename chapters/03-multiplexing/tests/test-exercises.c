@@ -347,18 +347,18 @@ static void vanished_clients(void)
 }
 
 static const struct tk_case cases[] = {
-    {"broadcast", broadcast},
-    {"partial-lines", partial_lines},
-    {"leaving", leaving},
-    {"slow-reader-dropped", slow_reader_dropped},
-    {"idle-closed", idle_closed},
-    {"activity-resets-timer", activity_resets_timer},
-    {"only-idle-closed", only_idle_closed},
-    {"default-timeout", default_timeout},
-    {"parallel", parallel},
-    {"loop-not-stalled", loop_not_stalled},
-    {"busy-when-full", busy_when_full},
-    {"vanished-clients", vanished_clients},
+    {"ex1.broadcast", broadcast},
+    {"ex1.partial-lines", partial_lines},
+    {"ex1.leaving", leaving},
+    {"ex1.slow-reader-dropped", slow_reader_dropped},
+    {"ex2.idle-closed", idle_closed},
+    {"ex2.activity-resets-timer", activity_resets_timer},
+    {"ex2.only-idle-closed", only_idle_closed},
+    {"ex2.default-timeout", default_timeout},
+    {"ex3.parallel", parallel},
+    {"ex3.loop-not-stalled", loop_not_stalled},
+    {"ex3.busy-when-full", busy_when_full},
+    {"ex3.vanished-clients", vanished_clients},
     {NULL, NULL},
 };
 

@@ -55,6 +55,31 @@ static void wait_for_fd_count(pid_t pid, int want, const char *what)
               what, now, want);
 }
 
+/* Waits until the server has at most max children; returns how many it
+ * has, and in *zombies how many of those are zombies. */
+static int wait_for_children(pid_t pid, int max, int *zombies)
+{
+    long long deadline = tk_now_ms() + WAIT_MS;
+    int children;
+    while ((children = proc_children(pid, zombies)) > max && tk_now_ms() < deadline)
+        tk_sleep_ms(20);
+    return children;
+}
+
+/* Starts the server with a limit of 48 descriptors and opens 80
+ * connections to it (into fds), so that it runs out; the first is served. */
+static struct tk_proc *start_out_of_descriptors(int fds[80])
+{
+    /* The server inherits this low limit; the test then takes its own back. */
+    set_fd_limit(48);
+    struct tk_proc *server = start_server();
+    set_fd_limit(1024);
+    for (int i = 0; i < 80; i++)
+        fds[i] = tk_connect("127.0.0.1", server->port);
+    echo_check(fds[0], "first", 5, WAIT_MS);
+    return server;
+}
+
 /* ---- the interface ---------------------------------------------------------------- */
 
 static void listening_line(void)
@@ -246,11 +271,8 @@ static void resets(void)
     echo_check(warm, "still serving", 13, WAIT_MS);
     crowd_echo(server->port, 10, 10, 1000, 30000);
     if (forking) {
-        long long deadline = tk_now_ms() + WAIT_MS;
-        int zombies, children;
-        /* warm still has its child */
-        while ((children = proc_children(server->pid, &zombies)) > 1 && tk_now_ms() < deadline)
-            tk_sleep_ms(20);
+        int zombies;
+        int children = wait_for_children(server->pid, 1, &zombies); /* warm's child */
         TK_ASSERT(children <= 1, "%d child processes (%d zombies) remain after the resets",
                   children, zombies);
     } else {
@@ -265,10 +287,8 @@ static void no_zombies(void)
 {
     struct tk_proc *server = start_server();
     crowd_echo(server->port, 30, 5, 500, 30000);
-    long long deadline = tk_now_ms() + WAIT_MS;
-    int zombies, children;
-    while ((children = proc_children(server->pid, &zombies)) > 0 && tk_now_ms() < deadline)
-        tk_sleep_ms(20);
+    int zombies;
+    int children = wait_for_children(server->pid, 0, &zombies);
     TK_ASSERT(children == 0, "%d children left after every client has gone, %d of them "
               "zombies (state Z): the server does not wait() for them", children, zombies);
 }
@@ -278,15 +298,8 @@ static void no_zombies(void)
 /* Runs out of descriptors: the server must neither spin nor stop serving. */
 static void emfile(void)
 {
-    /* The server inherits this low limit; the test then takes its own back. */
-    set_fd_limit(48);
-    struct tk_proc *server = start_server();
-    set_fd_limit(1024);
-
     int fds[80];
-    for (int i = 0; i < 80; i++)
-        fds[i] = tk_connect("127.0.0.1", server->port);
-    echo_check(fds[0], "first", 5, WAIT_MS);
+    struct tk_proc *server = start_out_of_descriptors(fds);
     tk_sleep_ms(300);
 
     long before = proc_cpu_ms(server->pid);
@@ -322,14 +335,8 @@ static void emfile(void)
  * and closed it at once, though there was room again. */
 static void emfile_then_served(void)
 {
-    set_fd_limit(48);
-    struct tk_proc *server = start_server();
-    set_fd_limit(1024);
-
     int fds[80];
-    for (int i = 0; i < 80; i++)
-        fds[i] = tk_connect("127.0.0.1", server->port);
-    echo_check(fds[0], "first", 5, WAIT_MS);
+    struct tk_proc *server = start_out_of_descriptors(fds);
     /* Let the server shed what it cannot hold, until its queue is empty. */
     tk_sleep_ms(500);
     for (int i = 0; i < 80; i++)
@@ -389,20 +396,63 @@ static void beyond_fd_setsize(void)
     TK_ASSERT(server->err_len == 0, "the server wrote on stderr: %s", server->err_text);
 }
 
-#define COMMON(s)                                                              \
-    {#s ".listening-line", listening_line}, {#s ".help", help},                \
-    {#s ".bad-usage", bad_usage}, {#s ".sigint", sigint_exits_0},             \
-    {#s ".sigterm", sigterm_exits_0}, {#s ".crowd", crowd},                    \
-    {#s ".silent-client", silent_client}, {#s ".hog", hog},                    \
-    {#s ".resets", resets}, {#s ".emfile", emfile},                           \
-    {#s ".emfile-then-served", emfile_then_served}
-
+/* Every server faces the same cases, and a few of its own. */
 static const struct tk_case cases[] = {
-    COMMON(fork),
-    COMMON(threads),
-    COMMON(select),
-    COMMON(poll),
-    COMMON(epoll),
+    {"fork.listening-line", listening_line},
+    {"fork.help", help},
+    {"fork.bad-usage", bad_usage},
+    {"fork.sigint", sigint_exits_0},
+    {"fork.sigterm", sigterm_exits_0},
+    {"fork.crowd", crowd},
+    {"fork.silent-client", silent_client},
+    {"fork.hog", hog},
+    {"fork.resets", resets},
+    {"fork.emfile", emfile},
+    {"fork.emfile-then-served", emfile_then_served},
+    {"threads.listening-line", listening_line},
+    {"threads.help", help},
+    {"threads.bad-usage", bad_usage},
+    {"threads.sigint", sigint_exits_0},
+    {"threads.sigterm", sigterm_exits_0},
+    {"threads.crowd", crowd},
+    {"threads.silent-client", silent_client},
+    {"threads.hog", hog},
+    {"threads.resets", resets},
+    {"threads.emfile", emfile},
+    {"threads.emfile-then-served", emfile_then_served},
+    {"select.listening-line", listening_line},
+    {"select.help", help},
+    {"select.bad-usage", bad_usage},
+    {"select.sigint", sigint_exits_0},
+    {"select.sigterm", sigterm_exits_0},
+    {"select.crowd", crowd},
+    {"select.silent-client", silent_client},
+    {"select.hog", hog},
+    {"select.resets", resets},
+    {"select.emfile", emfile},
+    {"select.emfile-then-served", emfile_then_served},
+    {"poll.listening-line", listening_line},
+    {"poll.help", help},
+    {"poll.bad-usage", bad_usage},
+    {"poll.sigint", sigint_exits_0},
+    {"poll.sigterm", sigterm_exits_0},
+    {"poll.crowd", crowd},
+    {"poll.silent-client", silent_client},
+    {"poll.hog", hog},
+    {"poll.resets", resets},
+    {"poll.emfile", emfile},
+    {"poll.emfile-then-served", emfile_then_served},
+    {"epoll.listening-line", listening_line},
+    {"epoll.help", help},
+    {"epoll.bad-usage", bad_usage},
+    {"epoll.sigint", sigint_exits_0},
+    {"epoll.sigterm", sigterm_exits_0},
+    {"epoll.crowd", crowd},
+    {"epoll.silent-client", silent_client},
+    {"epoll.hog", hog},
+    {"epoll.resets", resets},
+    {"epoll.emfile", emfile},
+    {"epoll.emfile-then-served", emfile_then_served},
     {"fork.no-zombies", no_zombies},
     {"threads.thousand", thousand},
     {"poll.thousand", thousand},

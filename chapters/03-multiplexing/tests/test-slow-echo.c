@@ -13,12 +13,17 @@
 
 #define WAIT_MS 10000
 
+static struct tk_proc *start_slow_echo(const char *workers, const char *ms)
+{
+    return tk_start_server(tk_program("slow-echo"), "-w", workers, "-d", ms, "127.0.0.1", "0",
+                           NULL);
+}
+
 /* Six clients send a line each at the same moment; returns how long the
  * last answer took, having checked every answer. */
 static long long six_at_once(const char *workers, const char *ms)
 {
-    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", workers, "-d",
-                                             ms, "127.0.0.1", "0", NULL);
+    struct tk_proc *server = start_slow_echo(workers, ms);
     int fd[6];
     for (int i = 0; i < 6; i++)
         fd[i] = tk_connect("127.0.0.1", server->port);
@@ -55,8 +60,7 @@ static void workers_in_parallel(void)
 /* One client's lines, many at once, come back in order. */
 static void keeps_order(void)
 {
-    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "4", "-d", "20",
-                                             "127.0.0.1", "0", NULL);
+    struct tk_proc *server = start_slow_echo("4", "20");
     int fd = tk_connect("127.0.0.1", server->port);
     char lines[20 * 16];
     size_t len = 0;
@@ -68,8 +72,7 @@ static void keeps_order(void)
 
 static void sigterm_with_work_pending(void)
 {
-    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "2", "-d", "500",
-                                             "127.0.0.1", "0", NULL);
+    struct tk_proc *server = start_slow_echo("2", "500");
     int fd = tk_connect("127.0.0.1", server->port);
     tk_send(fd, "a\nb\nc\n", 6, WAIT_MS);
     tk_sleep_ms(100);
@@ -81,32 +84,29 @@ static void sigterm_with_work_pending(void)
 
 /* A client that sends its lines and half-closes (chapter 01's shutdown)
  * still gets every answer, then the end of the stream. */
+static void check_half_close(const char *workers, const char *ms, const char *lines)
+{
+    struct tk_proc *server = start_slow_echo(workers, ms);
+    int fd = tk_connect("127.0.0.1", server->port);
+    size_t len = strlen(lines);
+    tk_send(fd, lines, len, WAIT_MS);
+    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+    char reply[64];
+    size_t got = tk_recv(fd, reply, sizeof reply, WAIT_MS);
+    TK_ASSERT_BYTES_EQ(reply, got, lines, len, "the answers to lines sent before a half-close");
+    TK_ASSERT(tk_recv_eof(fd, WAIT_MS), "a reset instead of the end of the stream");
+    close(fd);
+}
+
 static void half_close_answered(void)
 {
-    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "2", "-d", "50",
-                                             "127.0.0.1", "0", NULL);
-    int fd = tk_connect("127.0.0.1", server->port);
-    tk_send(fd, "one\ntwo\nthree\n", 14, WAIT_MS);
-    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
-    char reply[32];
-    size_t got = tk_recv(fd, reply, sizeof reply, WAIT_MS);
-    TK_ASSERT_BYTES_EQ(reply, got, "one\ntwo\nthree\n", 14,
-                       "the answers to lines sent before a half-close");
-    close(fd);
+    check_half_close("2", "50", "one\ntwo\nthree\n");
 }
 
 /* -w 0 does the work on the loop's thread: the same rule holds. */
 static void half_close_answered_without_workers(void)
 {
-    struct tk_proc *server = tk_start_server(tk_program("slow-echo"), "-w", "0", "-d", "10",
-                                             "127.0.0.1", "0", NULL);
-    int fd = tk_connect("127.0.0.1", server->port);
-    tk_send(fd, "a\nb\n", 4, WAIT_MS);
-    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
-    char reply[16];
-    size_t got = tk_recv(fd, reply, sizeof reply, WAIT_MS);
-    TK_ASSERT_BYTES_EQ(reply, got, "a\nb\n", 4, "the answers");
-    close(fd);
+    check_half_close("0", "10", "a\nb\n");
 }
 
 static const struct tk_case cases[] = {

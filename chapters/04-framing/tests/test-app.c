@@ -1,9 +1,11 @@
 /* Tests of app-server, app-client and boundaries-demo: every promise of the
  * interface for chapter 04, bad input of every kind, and an outside client. */
+#define _XOPEN_SOURCE 700 /* posix_openpt() and friends, for the terminal case */
 #include "testkit.h"
 #include "wire.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -921,6 +923,97 @@ static struct tk_proc *client_against(const unsigned char *answer, size_t len,
     return c;
 }
 
+/* A server that accepts, reads the request and never answers: the client
+ * gives up after -t MS, with a line that says so (it used to wait forever). */
+static void client_timeout(void)
+{
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    long long start = tk_now_ms();
+    struct tk_proc *c = tk_start(tk_program("app-client"), "-t", "300", "127.0.0.1",
+                                 port_text(port), "search", "tcp", NULL);
+    int fd = tk_accept(listener, WAIT_MS);
+    struct wire_reply req;
+    wire_read_reply(fd, &req);
+    wire_reply_free(&req);
+    TK_ASSERT(tk_wait(c, WAIT_MS) >= 0, "app-client still waits for an answer");
+    TK_ASSERT(tk_now_ms() - start < 3000, "app-client took %lld ms", tk_now_ms() - start);
+    TK_ASSERT_INT_EQ(tk_exit_code(c), 1, "exit status");
+    tk_assert_one_error_line(c, "app-client", "no answer within 300 ms", NULL);
+    close(fd);
+    close(listener);
+}
+
+/* Results that are not strings are printed as JSON, nested ones too. */
+static void client_nested_result(void)
+{
+    static const char answer[] = "{\"result\": [1, {\"a\": 2.5, \"b\": [true, null]}]}";
+    struct wire_msg m = wire_message("text/json", "utf-8", answer, sizeof answer - 1);
+    struct tk_proc *c = client_against((unsigned char *)m.data, m.len, false);
+    TK_ASSERT_INT_EQ(tk_exit_code(c), 0, "app-client's exit status");
+    TK_ASSERT_STR_EQ(c->out_text ? c->out_text : "", "[1, {\"a\": 2.5, \"b\": [true, null]}]\n",
+                     "a nested result");
+    wire_free(&m);
+}
+
+/* On a terminal, the server's control characters are shown escaped: ESC
+ * [2J would clear the screen, and worse sequences exist.  The client's
+ * stdout and stderr are a pseudo-terminal here. */
+static void client_terminal_escapes(void)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0 || ptsname(master) == NULL)
+        tk_skip("no pseudo-terminal here");
+    char slave_name[256];
+    snprintf(slave_name, sizeof slave_name, "%s", ptsname(master));
+    int port;
+    int listener = tk_listen("127.0.0.1", &port);
+    const char *client = tk_program("app-client");
+    char port_arg[16];
+    snprintf(port_arg, sizeof port_arg, "%d", port);
+    pid_t pid = fork();
+    TK_ASSERT(pid >= 0, "fork");
+    if (pid == 0) {
+        int slave = open(slave_name, O_RDWR | O_NOCTTY);
+        if (slave < 0 || dup2(slave, 1) < 0 || dup2(slave, 2) < 0)
+            _exit(127);
+        execl(client, "app-client", "-t", "3000", "127.0.0.1", port_arg, "search", "tcp",
+              (char *)NULL);
+        _exit(127);
+    }
+    int fd = tk_accept(listener, WAIT_MS);
+    struct wire_reply req;
+    wire_read_reply(fd, &req);
+    wire_reply_free(&req);
+    static const char answer[] = "{\"result\": \"\\u001b[2J\\u009b31m evil\\\\\"}";
+    struct wire_msg m = wire_message("text/json", "utf-8", answer, sizeof answer - 1);
+    tk_send(fd, m.data, m.len, WAIT_MS);
+    wire_free(&m);
+    close(fd);
+    close(listener);
+
+    char out[4096];
+    size_t got = 0;
+    long long deadline = tk_now_ms() + WAIT_MS;
+    while (got < sizeof out - 1 && tk_now_ms() < deadline) {
+        struct pollfd p = {.fd = master, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(master, out + got, sizeof out - 1 - got);
+        if (n <= 0)
+            break; /* EIO: the client has exited and closed the terminal */
+        got += (size_t)n;
+    }
+    out[got] = '\0';
+    int status;
+    TK_ASSERT(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+              "app-client on a terminal failed: %s", out);
+    close(master);
+    TK_ASSERT(memchr(out, 0x1b, got) == NULL, "a raw ESC reached the terminal: %s", out);
+    TK_ASSERT(strstr(out, "\\x1b[2J") != NULL && strstr(out, "\\xc2\\x9b31m evil\\\\") != NULL,
+              "the control characters, escaped: %s", out);
+}
+
 static void client_reads_dribbled_answer(void)
 {
     static const char answer[] = "{\"result\": \"one \\u00e9 by one\"}";
@@ -1078,6 +1171,9 @@ int main(int argc, char **argv)
         {"client-error-answer", client_error_answer},
         {"client-server-closes", client_server_closes},
         {"client-malformed-answer", client_malformed_answer},
+        {"client-timeout", client_timeout},
+        {"client-nested-result", client_nested_result},
+        {"client-terminal-escapes", client_terminal_escapes},
         {"demo-glue", demo_glue},
         {"demo-split", demo_split},
         {"outside-python-client", outside_python_client},

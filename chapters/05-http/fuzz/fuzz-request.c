@@ -21,6 +21,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     size_t step = (size_t)data[0] % 17 + 1;
     const char *in = (const char *)data + 1;
     size_t left = size - 1;
+    http_parser_free(&parser); /* the previous input's buffers */
     http_parser_init(&parser, HTTP_REQUEST);
     while (left > 0 || http_pending(&parser)) {
         size_t piece = left < step ? left : step;

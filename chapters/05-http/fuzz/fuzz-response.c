@@ -19,6 +19,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     size_t step = (size_t)(data[0] & 0x7f) % 23 + 1;
     const char *in = (const char *)data + 1;
     size_t left = size - 1, body_bytes = 0;
+    http_parser_free(&parser); /* the previous input's buffers */
     http_parser_init(&parser, HTTP_RESPONSE);
     if (data[0] & 0x80)
         http_parser_no_body(&parser);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* ---- characters ----------------------------------------------------------------
  * RFC 9110 section 5.6.2: a token is one or more of these; methods and
@@ -138,9 +139,12 @@ enum http_url_status http_parse_url(const char *text, struct http_url *url)
     const char *scheme_end = strstr(text, "://");
     if (scheme_end != NULL) {
         size_t len = (size_t)(scheme_end - text);
-        if (len == 4 && strncasecmp(text, "http", 4) == 0)
+        if (len == 4 && strncasecmp(text, "http", 4) == 0) {
             rest = scheme_end + 3;
-        else if (len > 0 && strspn(text, "abcdefghijklmnopqrstuvwxyz"
+        } else if (len == 2 && strncasecmp(text, "ws", 2) == 0) {
+            url->scheme = HTTP_SCHEME_WS;
+            rest = scheme_end + 3;
+        } else if (len > 0 && strspn(text, "abcdefghijklmnopqrstuvwxyz"
                                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.") == len)
             return HTTP_URL_UNSUPPORTED;
         else
@@ -195,6 +199,47 @@ enum http_url_status http_parse_url(const char *text, struct http_url *url)
             return HTTP_URL_MALFORMED;
     }
     return HTTP_URL_OK;
+}
+
+const char *http_scheme_name(enum http_scheme scheme)
+{
+    return scheme == HTTP_SCHEME_WS ? "ws" : "http";
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool http_percent_decode(const char *text, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '%') {
+            int hi = len - i >= 3 ? hex_digit(text[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(text[i + 2]) : -1;
+            if (lo < 0 || (hi == 0 && lo == 0))
+                return false;
+            ch = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (ch == '\0') {
+            return false;
+        }
+        if (o + 1 >= outlen)
+            return false;
+        out[o++] = ch;
+    }
+    if (outlen == 0)
+        return false;
+    out[o] = '\0';
+    return true;
 }
 
 void http_host_header(const struct http_url *url, char *out, size_t outlen)
@@ -254,6 +299,14 @@ const char *http_header(const struct http_message *m, const char *name)
         if (http_name_eq(m->headers[i].name, name))
             return m->headers[i].value;
     return NULL;
+}
+
+size_t http_header_count(const struct http_message *m, const char *name)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < m->header_count; i++)
+        count += http_name_eq(m->headers[i].name, name);
+    return count;
 }
 
 static bool list_has_token(const char *list, const char *token)
@@ -329,6 +382,14 @@ static bool collect_line(struct http_chunked *d, const char *data, size_t len, s
     return true;
 }
 
+/* A character allowed inside a quoted string, as itself or after a
+ * backslash (RFC 9110 section 5.6.4: qdtext and quoted-pair): tab, space,
+ * visible ASCII, and bytes above 0x7F; never CR, LF, NUL or DEL. */
+static bool is_quoted_text(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
 /* Skips one chunk extension value: a token or a quoted string. */
 static const char *skip_ext_value(const char *s, const char *end)
 {
@@ -336,6 +397,8 @@ static const char *skip_ext_value(const char *s, const char *end)
         for (s++; s < end && *s != '"'; s++) {
             if (*s == '\\' && ++s == end)
                 return NULL;
+            if (!is_quoted_text((unsigned char)*s))
+                return NULL; /* a bare CR here could end the line for another parser */
         }
         return s < end ? s + 1 : NULL;
     }
@@ -472,7 +535,35 @@ void http_parser_init(struct http_parser *p, enum http_kind kind)
 {
     p->kind = kind;
     p->no_body = false;
+    p->head = p->fields = NULL;
+    p->head_cap = p->fields_cap = 0;
     http_parser_reset(p);
+}
+
+void http_parser_free(struct http_parser *p)
+{
+    free(p->head);
+    free(p->fields);
+    p->head = p->fields = NULL;
+    p->head_cap = p->fields_cap = 0;
+    http_parser_reset(p);
+}
+
+/* Makes room for need bytes in *buf, doubling from 1 KiB: most heads are a
+ * few hundred bytes, and an idle connection should not hold 32 KiB. */
+static bool reserve(char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t grown = *cap > 0 ? *cap : 1024;
+    while (grown < need)
+        grown *= 2;
+    char *p = realloc(*buf, grown);
+    if (p == NULL)
+        return false;
+    *buf = p;
+    *cap = grown;
+    return true;
 }
 
 void http_parser_no_body(struct http_parser *p)
@@ -662,6 +753,10 @@ static enum http_event decide_framing(struct http_parser *p)
         }
         if (has_length)
             m->keep_alive = false; /* the sender was confused: do not reuse */
+        /* RFC 9112 section 6.1: HTTP/1.0 has no Transfer-Encoding, so its
+         * framing is suspect; the message is read, then the connection closed. */
+        if (m->minor_version == 0)
+            m->keep_alive = false;
     } else if (!length_ok) {
         return fail(p, HTTP_MALFORMED, "invalid Content-Length"); /* rule 5 */
     } else if (has_length) {
@@ -681,6 +776,8 @@ static enum http_event decide_framing(struct http_parser *p)
 static enum http_event parse_head(struct http_parser *p)
 {
     struct http_message *m = &p->msg;
+    if (!reserve(&p->fields, &p->fields_cap, p->head_len))
+        return fail(p, HTTP_TOO_LARGE, "out of memory for the head");
     memcpy(p->fields, p->head, p->head_len);
     char *s = p->fields, *end = p->fields + p->head_len;
     bool first = true;
@@ -737,9 +834,13 @@ static enum http_event feed_head(struct http_parser *p, const char *data, size_t
     while (i < len) {
         const char *lf = memchr(data + i, '\n', len - i);
         size_t take = lf != NULL ? (size_t)(lf - (data + i)) + 1 : len - i;
-        if (p->head_len + take > sizeof p->head) {
+        if (p->head_len + take > HTTP_MAX_HEAD) {
             *used = i;
             return fail(p, HTTP_TOO_LARGE, "message head too large");
+        }
+        if (!reserve(&p->head, &p->head_cap, p->head_len + take)) {
+            *used = i;
+            return fail(p, HTTP_TOO_LARGE, "out of memory for the head");
         }
         memcpy(p->head + p->head_len, data + i, take);
         p->head_len += take;
@@ -753,6 +854,13 @@ static enum http_event feed_head(struct http_parser *p, const char *data, size_t
         size_t line_len = p->head_len - p->line_start;
         const char *line = p->head + p->line_start;
         bool empty = line_len == 1 || (line_len == 2 && line[0] == '\r');
+        if (empty && p->line_start == 0 && p->kind == HTTP_RESPONSE) {
+            /* The allowance below is for requests only: a response starts
+             * with its status line, and a server that sends empty lines
+             * instead (forever, perhaps) is not speaking HTTP. */
+            *used = i;
+            return fail(p, HTTP_MALFORMED, "an empty line where the status line should be");
+        }
         if (empty && p->line_start == 0) {
             /* RFC 9112 section 2.2: empty lines before a request line are
              * ignored (a client that sent an extra CRLF after a body). */
@@ -927,10 +1035,54 @@ size_t http_write_request(char *out, size_t outlen, const char *method,
     return used + 2;
 }
 
+size_t http_write_response(char *out, size_t outlen, int status, const char *const *extra,
+                           size_t extra_count, long long content_length)
+{
+    size_t used = 0;
+    int n = snprintf(out, outlen, "HTTP/1.1 %03d %s\r\n", status, http_reason(status));
+    if (status < 100 || status > 999 || n < 0 || (size_t)n >= outlen)
+        return 0;
+    used = (size_t)n;
+    if (status >= 200) {
+        /* RFC 9110 section 5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" */
+        char date[64];
+        time_t now = time(NULL);
+        struct tm tm;
+        if (gmtime_r(&now, &tm) == NULL ||
+            strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm) == 0)
+            return 0;
+        n = snprintf(out + used, outlen - used, "Date: %s\r\n", date);
+        if (n < 0 || (size_t)n >= outlen - used)
+            return 0;
+        used += (size_t)n;
+    }
+    if (content_length >= 0) {
+        n = snprintf(out + used, outlen - used, "Content-Length: %lld\r\n", content_length);
+        if (n < 0 || (size_t)n >= outlen - used)
+            return 0;
+        used += (size_t)n;
+    }
+    for (size_t i = 0; i < extra_count; i++) {
+        const char *colon = strchr(extra[i], ':');
+        if (colon == NULL || !is_token(extra[i], (size_t)(colon - extra[i])) ||
+            strpbrk(extra[i], "\r\n") != NULL)
+            return 0;
+        n = snprintf(out + used, outlen - used, "%s\r\n", extra[i]);
+        if (n < 0 || (size_t)n >= outlen - used)
+            return 0;
+        used += (size_t)n;
+    }
+    if (outlen - used < 3)
+        return 0;
+    memcpy(out + used, "\r\n", 3);
+    return used + 2;
+}
+
 const char *http_reason(int status)
 {
     switch (status) {
     case 100: return "Continue";
+    case 101: return "Switching Protocols";
     case 200: return "OK";
     case 204: return "No Content";
     case 206: return "Partial Content";

@@ -26,6 +26,13 @@
  *             HTTP_MORE:  everything was used, wait for more bytes
  *         }
  *     at end of stream: http_finish(&p) says if the message was complete.
+ *     http_parser_free(&p);             // gives the parser's buffers back
+ *
+ * The parser's buffers (up to HTTP_MAX_HEAD bytes, twice) are allocated as
+ * the head arrives, and kept for the next message of the connection.  A
+ * connection that leaves HTTP behind (a WebSocket, after "101 Switching
+ * Protocols") calls http_parser_free() once it has read what it needs of
+ * the request, and keeps only the bytes after the head.
  */
 #ifndef HTTP_H
 #define HTTP_H
@@ -42,9 +49,15 @@
 #define HTTP_MAX_HEADERS 100   /* header fields in one message */
 #define HTTP_MAX_CHUNK_LINE 1024 /* a chunk-size line, extensions included */
 
-/* ---- URLs (RFC 3986, http only) ------------------------------------------------ */
+/* ---- URLs (RFC 3986; http and ws) ------------------------------------------------ */
+
+/* The schemes this library knows: http (RFC 9110 section 4.2.1) and ws
+ * (RFC 6455 section 3), both on port 80 unless the URL names one.  https
+ * and wss need TLS, which the course does not build. */
+enum http_scheme { HTTP_SCHEME_HTTP, HTTP_SCHEME_WS };
 
 struct http_url {
+    enum http_scheme scheme;
     char host[256];     /* a name, an IPv4 address, or an IPv6 address without [] */
     char port[6];       /* "80" when the URL names none */
     char target[HTTP_MAX_LINE]; /* path and query, as sent: "/" at least */
@@ -54,12 +67,25 @@ struct http_url {
 enum http_url_status {
     HTTP_URL_OK,
     HTTP_URL_MALFORMED,   /* not a URL at all: curl's exit code 3 */
-    HTTP_URL_UNSUPPORTED, /* a URL, but not http:// (https, ftp...) */
+    HTTP_URL_UNSUPPORTED, /* a URL of another scheme (https, wss, ftp...) */
 };
 
-/* Parses "http://host[:port][/path][?query][#fragment]".  A URL without a
- * scheme is taken as http://, as curl does; the fragment is dropped. */
+/* Parses "SCHEME://host[:port][/path][?query][#fragment]", SCHEME being
+ * http or ws (in any case).  A URL without a scheme is taken as http://, as
+ * curl does; the fragment is dropped; an empty path is "/".  A program that
+ * speaks only one of the two checks url->scheme: http-get refuses ws://. */
 enum http_url_status http_parse_url(const char *text, struct http_url *url);
+
+/* "http" or "ws". */
+const char *http_scheme_name(enum http_scheme scheme);
+
+/* Percent-decodes len bytes of text (RFC 3986 section 2.1: "%41" is "A")
+ * into out, NUL-terminated.  Returns false if an escape is malformed ("%4",
+ * "%zz"), if it decodes to a NUL byte (no C string can hold one, and a path
+ * with one means something else to the C library than to the client), or
+ * if out (outlen bytes) is too small.  A "+" stays a "+": it means a space
+ * only in HTML forms' query strings, not in URLs. */
+bool http_percent_decode(const char *text, size_t len, char *out, size_t outlen);
 
 /* Resolves a redirect's Location against the URL it came from (RFC 3986
  * section 5.2): "http://other/x", "//other/x", "/x", "x", "../x", "?q".
@@ -107,8 +133,14 @@ struct http_message {
 /* The first header of that name (case-insensitive), or NULL. */
 const char *http_header(const struct http_message *m, const char *name);
 
+/* How many header lines have that name (case-insensitive): a header that
+ * must appear once (Host, Sec-WebSocket-Key) is checked with it. */
+size_t http_header_count(const struct http_message *m, const char *name);
+
 /* True if some header of that name holds token in its comma-separated list
- * (case-insensitive): http_has_token(m, "Connection", "close"). */
+ * (case-insensitive, white space around the commas ignored, every header
+ * line of that name looked at): http_has_token(m, "Connection", "close"),
+ * http_has_token(m, "Upgrade", "websocket") for "Upgrade: h2c, WebSocket". */
 bool http_has_token(const struct http_message *m, const char *name, const char *token);
 
 /* Header names are case-insensitive (RFC 9110 section 5.1). */
@@ -168,14 +200,22 @@ struct http_parser {
     struct http_message msg;
     uint64_t remaining;      /* of a Content-Length body */
     struct http_chunked chunked;
-    char head[HTTP_MAX_HEAD]; /* the head as received; msg points into it */
+    char *head;               /* the head as received (head_cap bytes, grown */
+    size_t head_cap;          /* as needed up to HTTP_MAX_HEAD) */
     size_t head_len, line_start;
-    char fields[HTTP_MAX_HEAD]; /* a copy of the head, split into strings */
+    char *fields;             /* a copy of the head, split into strings: msg */
+    size_t fields_cap;        /* points into it */
     enum http_error error_kind;
     const char *error;       /* a short English description */
 };
 
+/* Sets up a parser.  It holds no memory until bytes are fed to it. */
 void http_parser_init(struct http_parser *p, enum http_kind kind);
+
+/* Gives back the parser's buffers: after the last message, or when the
+ * connection leaves HTTP (an upgrade).  msg is no longer valid.  The
+ * parser may be fed again afterwards, as a new one. */
+void http_parser_free(struct http_parser *p);
 
 /* The response being read answers a HEAD request: it has no body whatever
  * its headers say (RFC 9110 section 9.3.2). */
@@ -210,6 +250,20 @@ bool http_head_done(const struct http_parser *p);
 size_t http_write_request(char *out, size_t outlen, const char *method,
                           const struct http_url *url, const char *const *extra,
                           size_t extra_count, long long body_len);
+
+/* ---- writing a response ------------------------------------------------------------ */
+
+/* Writes "HTTP/1.1 STATUS REASON", then a Date header for a final response
+ * (status >= 200: RFC 9110 section 6.6.1), then Content-Length when
+ * content_length >= 0, then the extra headers ("Name: value" strings, in
+ * order), then the empty line.  Returns the length, or 0 if it would not
+ * fit in out, or if an extra header is not "Name: value" or holds a CR or
+ * LF (a value that came from a peer must never add a header line).
+ * A 101 for a WebSocket:
+ *     const char *h[] = {"Upgrade: websocket", "Connection: Upgrade", accept};
+ *     n = http_write_response(out, sizeof out, 101, h, 3, -1);  */
+size_t http_write_response(char *out, size_t outlen, int status, const char *const *extra,
+                           size_t extra_count, long long content_length);
 
 /* The reason phrase of a status code: "Not Found" for 404. */
 const char *http_reason(int status);

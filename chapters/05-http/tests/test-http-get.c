@@ -393,6 +393,54 @@ static void truncated(void)
     TK_ASSERT_BYTES_EQ(p->out_text, p->out_len, "helloab", 7, "chunked, what came");
 }
 
+/* A server that never gets to a final response: too many 1xx, empty lines
+ * instead of a status line, or a close after an interim response.  Each is
+ * a malformed response, said in words (once printed as "(null)"). */
+static void no_final_response(void)
+{
+    static char flood[150 * 26 + 1];
+    flood[0] = '\0';
+    for (int i = 0; i < 150; i++)
+        strcat(flood, "HTTP/1.1 100 Continue\r\n\r\n");
+    struct tk_proc *s = SCRIPT("0", response("r", flood));
+    expect_error(GET(url(s, "/")), 8, "more than 100 interim (1xx) responses");
+    tk_stop(s, 15, 2000);
+    s = SCRIPT("0", response("r", "\r\n"));
+    expect_error(GET(url(s, "/")), 8, "an empty line where the status line should be");
+    tk_stop(s, 15, 2000);
+    s = SCRIPT("0", response("r", "\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"));
+    expect_error(GET(url(s, "/")), 8, "an empty line where the status line should be");
+    tk_stop(s, 15, 2000);
+    s = SCRIPT("0", response("r", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"));
+    struct tk_proc *p = GET(url(s, "/"));
+    expect_error(p, 8, "before a final response");
+    TK_ASSERT(strstr(p->err_text, "(null)") == NULL, "%s", p->err_text);
+}
+
+/* Credentials given with -H go to the host they were typed for: after a
+ * redirect to another host, Authorization and Cookie are not sent (as
+ * curl); to the same host they are. */
+static void redirect_credentials(void)
+{
+    const char *args[] = {"-H", "Authorization: Bearer secret", "-H", "Cookie: a=b",
+                          "-H", "X-Other: kept", NULL};
+    char location[128];
+    snprintf(location, sizeof location, "http://localhost:$PORT/next");
+    char *requests = follow("302 Found", location, "/", args, "GET /next");
+    char *second = strstr(requests + 1, "GET /next");
+    TK_ASSERT(second != NULL, "no second request: %s", requests);
+    TK_ASSERT(strstr(requests, "Authorization: Bearer secret") < second, "sent first");
+    TK_ASSERT(strstr(second, "Authorization") == NULL, "Authorization sent to another host:\n%s",
+              second);
+    TK_ASSERT(strstr(second, "Cookie") == NULL, "Cookie sent to another host:\n%s", second);
+    TK_ASSERT(strstr(second, "X-Other: kept") != NULL, "other headers stay:\n%s", second);
+    requests = follow("302 Found", "/next", "/", args, "GET /next");
+    second = strstr(requests + 1, "GET /next");
+    TK_ASSERT(second != NULL && strstr(second, "Authorization: Bearer secret") != NULL &&
+                  strstr(second, "Cookie: a=b") != NULL,
+              "the same host keeps them:\n%s", requests);
+}
+
 static void malformed(void)
 {
     const char *bad[] = {
@@ -472,6 +520,8 @@ static void malformed_url(void)
         tk_assert_one_error_line(p, "http-get", "URL", (char *)NULL);
     }
     expect_error(GET("https://127.0.0.1/"), 1, "unsupported");
+    /* The library parses ws:// URLs for chapter 08; http-get refuses them. */
+    expect_error(GET("ws://127.0.0.1/"), 1, "ws:// is WebSocket");
 }
 
 static void big_body(void)
@@ -642,6 +692,8 @@ static const struct tk_case cases[] = {
     {"get.dribbled", dribbled},
     {"get.truncated", truncated},
     {"get.malformed", malformed},
+    {"get.no-final-response", no_final_response},
+    {"get.redirect-credentials", redirect_credentials},
     {"get.empty-reply", empty_reply},
     {"get.timeout", timeout},
     {"get.unresolvable", unresolvable},

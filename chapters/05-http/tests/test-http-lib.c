@@ -35,6 +35,7 @@ static struct outcome parse(enum http_kind kind, bool head_request, const char *
 {
     static struct http_parser p; /* large: not on the stack */
     struct outcome o = {.last = HTTP_MORE};
+    http_parser_free(&p); /* the buffers of the previous call's message */
     http_parser_init(&p, kind);
     if (head_request)
         http_parser_no_body(&p);
@@ -430,6 +431,136 @@ static void limits(void)
     TK_ASSERT(o.last == HTTP_ERROR && o.error == HTTP_TOO_LARGE, "a head too large");
 }
 
+
+/* ---- what chapter 08 uses: schemes, decoding, header lookups, responses ------------- */
+
+static void url_schemes(void)
+{
+    struct http_url url;
+    TK_ASSERT(http_parse_url("ws://127.0.0.1:8080/chat?room=1#x", &url) == HTTP_URL_OK, "ws");
+    TK_ASSERT_INT_EQ(url.scheme, HTTP_SCHEME_WS, "scheme");
+    TK_ASSERT_STR_EQ(url.port, "8080", "port");
+    TK_ASSERT_STR_EQ(url.target, "/chat?room=1", "target");
+    TK_ASSERT_STR_EQ(http_scheme_name(url.scheme), "ws", "name");
+    TK_ASSERT(http_parse_url("WS://example.com", &url) == HTTP_URL_OK, "WS in capitals");
+    TK_ASSERT_INT_EQ(url.scheme, HTTP_SCHEME_WS, "scheme");
+    TK_ASSERT_STR_EQ(url.port, "80", "ws's default port");
+    TK_ASSERT_STR_EQ(url.target, "/", "ws's default path");
+    TK_ASSERT(http_parse_url("[::1]:9/x", &url) == HTTP_URL_OK, "no scheme");
+    TK_ASSERT_INT_EQ(url.scheme, HTTP_SCHEME_HTTP, "no scheme is http");
+    TK_ASSERT_STR_EQ(http_scheme_name(url.scheme), "http", "name");
+    TK_ASSERT(http_parse_url("wss://example.com/", &url) == HTTP_URL_UNSUPPORTED, "wss");
+    TK_ASSERT(http_parse_url("https://example.com/", &url) == HTTP_URL_UNSUPPORTED, "https");
+    TK_ASSERT(http_parse_url("wsx://example.com/", &url) == HTTP_URL_UNSUPPORTED, "wsx");
+}
+
+static void percent_decode(void)
+{
+    char out[16];
+    TK_ASSERT(http_percent_decode("Ada%20L%c3%a9", 13, out, sizeof out), "decodes");
+    TK_ASSERT_STR_EQ(out, "Ada L\xc3\xa9", "decoded");
+    TK_ASSERT(http_percent_decode("a+b", 3, out, sizeof out) && strcmp(out, "a+b") == 0,
+              "a plus stays a plus");
+    TK_ASSERT(http_percent_decode("%2e%2E/x?", 8, out, sizeof out) && strcmp(out, "../x") == 0,
+              "only len bytes, either case");
+    TK_ASSERT(http_percent_decode("", 0, out, sizeof out) && out[0] == '\0', "empty");
+    TK_ASSERT(!http_percent_decode("%00", 3, out, sizeof out), "a NUL");
+    TK_ASSERT(!http_percent_decode("a\0b", 3, out, sizeof out), "a raw NUL");
+    TK_ASSERT(!http_percent_decode("%4", 2, out, sizeof out), "cut escape");
+    TK_ASSERT(!http_percent_decode("%4g", 3, out, sizeof out), "bad hex");
+    TK_ASSERT(!http_percent_decode("%", 1, out, sizeof out), "lone percent");
+    TK_ASSERT(!http_percent_decode("0123456789abcdef", 16, out, sizeof out), "too long");
+    TK_ASSERT(http_percent_decode("0123456789abcde", 15, out, sizeof out), "just fits");
+}
+
+/* The parser's message as a WebSocket handshake reads it. */
+static void header_lookups(void)
+{
+    static struct http_parser p;
+    static const char request[] =
+        "GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: h2c, WebSocket\r\n"
+        "Connection: keep-alive\r\nconnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Key: again\r\n\r\nFRAMES";
+    http_parser_init(&p, HTTP_REQUEST);
+    size_t used;
+    struct http_piece body;
+    TK_ASSERT(http_feed(&p, request, sizeof request - 1, &used, &body) == HTTP_HEAD, "head");
+    TK_ASSERT_INT_EQ(used, sizeof request - 1 - 6, "the bytes after the head are left");
+    const struct http_message *m = &p.msg;
+    TK_ASSERT(http_has_token(m, "upgrade", "websocket"), "Upgrade holds websocket");
+    TK_ASSERT(http_has_token(m, "Connection", "upgrade"), "the second Connection line");
+    TK_ASSERT(http_has_token(m, "CONNECTION", "Keep-Alive"), "the first Connection line");
+    TK_ASSERT(!http_has_token(m, "Upgrade", "web"), "a prefix is not a token");
+    TK_ASSERT(!http_has_token(m, "Host", "websocket"), "another header");
+    TK_ASSERT_INT_EQ(http_header_count(m, "sec-websocket-key"), 2, "two keys");
+    TK_ASSERT_INT_EQ(http_header_count(m, "Host"), 1, "one Host");
+    TK_ASSERT_INT_EQ(http_header_count(m, "Origin"), 0, "no Origin");
+    TK_ASSERT_STR_EQ(http_header(m, "SEC-WEBSOCKET-KEY"), "dGhlIHNhbXBsZSBub25jZQ==",
+                     "the first of two");
+
+    /* After an upgrade the parser gives its buffers back. */
+    TK_ASSERT(p.head != NULL && p.fields != NULL, "buffers while parsing");
+    http_parser_free(&p);
+    TK_ASSERT(p.head == NULL && p.fields == NULL && p.head_cap == 0 && p.fields_cap == 0,
+              "buffers given back");
+    /* ... and may be fed again, as a new parser. */
+    static const char again[] = "GET / HTTP/1.1\r\nHost: y\r\n\r\n";
+    TK_ASSERT(http_feed(&p, again, sizeof again - 1, &used, &body) == HTTP_HEAD, "fed again");
+    TK_ASSERT(p.head_cap <= 1024, "a small head takes a small buffer: %zu", p.head_cap);
+    http_parser_free(&p);
+}
+
+static void response_write(void)
+{
+    char out[512];
+    const char *h[] = {"Upgrade: websocket", "Connection: Upgrade",
+                       "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="};
+    size_t n = http_write_response(out, sizeof out, 101, h, 3, -1);
+    TK_ASSERT_STR_EQ(out,
+                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                     "\r\n",
+                     "a 101 has no Date and no Content-Length");
+    TK_ASSERT_INT_EQ(n, strlen(out), "length");
+
+    const char *type[] = {"Content-Type: text/plain"};
+    n = http_write_response(out, sizeof out, 404, type, 1, 10);
+    TK_ASSERT(n == strlen(out) && strncmp(out, "HTTP/1.1 404 Not Found\r\nDate: ", 30) == 0,
+              "status line and Date: %s", out);
+    TK_ASSERT(strstr(out, " GMT\r\nContent-Length: 10\r\nContent-Type: text/plain\r\n\r\n") != NULL,
+              "Content-Length, then the extra headers: %s", out);
+
+    /* A value from a peer cannot add a line, and out must be big enough. */
+    const char *injected[] = {"Location: /x\r\nSet-Cookie: a=b"};
+    TK_ASSERT_INT_EQ(http_write_response(out, sizeof out, 301, injected, 1, 0), 0, "CRLF");
+    const char *no_colon[] = {"Location"};
+    TK_ASSERT_INT_EQ(http_write_response(out, sizeof out, 301, no_colon, 1, 0), 0, "no colon");
+    const char *bad_name[] = {"Bad Name: x"};
+    TK_ASSERT_INT_EQ(http_write_response(out, sizeof out, 200, bad_name, 1, 0), 0, "bad name");
+    TK_ASSERT_INT_EQ(http_write_response(out, 40, 200, NULL, 0, 0), 0, "too small");
+    TK_ASSERT_INT_EQ(http_write_response(out, sizeof out, 42, NULL, 0, 0), 0, "status 42");
+    TK_ASSERT(http_write_response(out, 39, 101, NULL, 0, -1) == 36, "exactly enough");
+}
+
+/* RFC 9112 section 6.1: Transfer-Encoding in HTTP/1.0 is suspect: read the
+ * message, then close.  And a bare CR inside a quoted chunk extension is
+ * refused, as it is anywhere else. */
+static void framing_edges(void)
+{
+    struct outcome o = parse_every_way(HTTP_REQUEST, false,
+                                       "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+                                       "Connection: keep-alive\r\n\r\n2\r\nhi\r\n0\r\n\r\n", false);
+    TK_ASSERT(o.last == HTTP_DONE && !o.keep_alive, "HTTP/1.0 with chunked: read, then close");
+    TK_ASSERT_BYTES_EQ(o.body, o.body_len, "hi", 2, "its body");
+    expect_error(HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "2;a=\"x\ry\"\r\nhi\r\n0\r\n\r\n", HTTP_MALFORMED);
+    expect_error(HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                "2;a=\"x\\\ry\"\r\nhi\r\n0\r\n\r\n", HTTP_MALFORMED);
+    expect_response("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "2;a=\"x\ty\\\"z\xc3\xa9\"\r\nhi\r\n0\r\n\r\n", false, 200, "hi", HTTP_CHUNKED);
+}
+
 static const struct tk_case cases[] = {
     {"lib.url-parse", url_parse},
     {"lib.url-malformed", url_malformed},
@@ -444,6 +575,11 @@ static const struct tk_case cases[] = {
     {"lib.request-parse", request_parse},
     {"lib.request-malformed", request_malformed},
     {"lib.limits", limits},
+    {"lib.url-schemes", url_schemes},
+    {"lib.percent-decode", percent_decode},
+    {"lib.header-lookups", header_lookups},
+    {"lib.response-write", response_write},
+    {"lib.framing-edges", framing_edges},
     {NULL, NULL},
 };
 

@@ -168,6 +168,12 @@ void ws_check_request(const struct http_message *request, const char *supported,
     check_request(request, supported, hs);
 }
 
+/* Chapter 05's table of reason phrases has no 426 (RFC 9110 §15.5.22). */
+static const char *reason_phrase(int status)
+{
+    return status == 426 ? "Upgrade Required" : http_reason(status);
+}
+
 size_t ws_write_response(char *out, size_t outlen, const struct ws_server_handshake *hs)
 {
     int n;
@@ -191,7 +197,7 @@ size_t ws_write_response(char *out, size_t outlen, const struct ws_server_handsh
                      "Connection: close\r\n"
                      "\r\n"
                      "%s\n",
-                     hs->status, http_reason(hs->status),
+                     hs->status, reason_phrase(hs->status),
                      hs->status == 426 ? "Sec-WebSocket-Version: " WS_VERSION "\r\n" : "",
                      strlen(why) + 1, why);
     }

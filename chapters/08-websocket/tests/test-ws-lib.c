@@ -318,7 +318,7 @@ static void handshake_server_errors(void)
             char out[1024];
             size_t len = ws_write_response(out, sizeof out, &hs);
             out[len] = '\0';
-            TK_ASSERT(strstr(out, "HTTP/1.1 426 ") == out, "426 status line: %s", out);
+            TK_ASSERT(strstr(out, "HTTP/1.1 426 Upgrade Required\r\n") == out, "426 status line: %s", out);
             TK_ASSERT(strstr(out, "\r\nSec-WebSocket-Version: 13\r\n"), "426 names version 13");
         }
     }

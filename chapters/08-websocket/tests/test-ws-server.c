@@ -315,7 +315,7 @@ static void utf8_invalid(void)
     int port = start();
     static const char *const bad[] = {
         "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "\x80",
-        "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80" "edited",
+        ("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xed\xa0\x80" "edited"),
         "\xf0\x9f\x98", /* a message that ends inside a character */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)

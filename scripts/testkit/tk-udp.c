@@ -1,5 +1,5 @@
-/* udp-helpers.c - see udp-helpers.h.  Linux-specific: SIOCGSTAMP. */
-#include "udp-helpers.h"
+/* tk-udp.c - see tk-udp.h. */
+#include "tk-udp.h"
 
 #include "testkit.h"
 

@@ -1,10 +1,11 @@
-/* udp-helpers.h - UDP sockets for the chapter's tests (the test kit speaks TCP).
+/* tk-udp.h - the test kit's UDP sockets (testkit.h speaks TCP), for the tests
+ * of chapter 02 and of any later chapter that talks UDP.
  *
  * Every function fails the test (through the kit) on an unexpected error, and
  * every wait has a deadline.
  */
-#ifndef UDP_HELPERS_H
-#define UDP_HELPERS_H
+#ifndef TK_UDP_H
+#define TK_UDP_H
 
 #include <stdbool.h>
 #include <stddef.h>
