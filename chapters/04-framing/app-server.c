@@ -1,6 +1,7 @@
 /* app-server - answers framed requests, many clients at once, on one thread.
  *
- *   app-server [--max-header BYTES] [--max-content BYTES] [HOST] PORT
+ *   app-server [--max-header BYTES] [--max-content BYTES] [--idle-timeout SECONDS]
+ *              [--max-memory BYTES] [HOST] PORT
  *
  * Every message, both ways, is a 2-byte big-endian header length, a JSON
  * header, and content (frame.h).  A request whose content is the JSON object
@@ -13,6 +14,14 @@
  * each message it completes is answered at once, so the answers go out in
  * the order of the requests.  A malformed message closes its connection,
  * with a log line, and touches nobody else.
+ *
+ * Two bounds protect everybody from a few: a connection that sends nothing
+ * for --idle-timeout seconds (default 30) is closed, and the messages being
+ * read on all connections together may hold at most --max-memory bytes
+ * (default 32 MiB): past that, the connection that holds the most is
+ * closed, with a log line, and the others go on.  Without them, 150
+ * connections that each sent 1 MiB - 1 of a 1 MiB message held 161 MB for
+ * ever.
  */
 #include "evloop.h"
 #include "frame.h"
@@ -24,10 +33,24 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "usage: app-server [--max-header BYTES] [--max-content BYTES] [HOST] PORT\n"
+    "usage: app-server [--max-header BYTES] [--max-content BYTES]\n"
+    "                  [--idle-timeout SECONDS] [--max-memory BYTES] [HOST] PORT\n"
     "Answers framed JSON and binary requests (chapter 04's protocol).\n"
     "HOST defaults to 127.0.0.1; PORT 0 lets the kernel choose.\n"
-    "Limits default to 16384 header bytes and 1048576 content bytes.\n";
+    "Limits default to 16384 header bytes and 1048576 content bytes per message,\n"
+    "30 seconds without a byte from a client, and 33554432 bytes of messages\n"
+    "being read on all connections together (past it, the biggest is closed).\n";
+
+/* The server's settings and the memory its connections hold together. */
+struct server {
+    struct frame_limits limits;
+    long idle_ms;
+    size_t max_memory;
+    size_t memory; /* frame_decoder_memory() summed over the connections */
+};
+
+#define DEFAULT_IDLE_MS 30000
+#define DEFAULT_MAX_MEMORY ((size_t)32 << 20)
 
 /* A binary request is answered with at most this many of its first bytes. */
 #define BINARY_ANSWER_MAX 64
@@ -160,6 +183,7 @@ static bool is_json(const struct frame_message *m)
 
 struct client {
     struct frame_decoder decoder;
+    size_t memory; /* what the decoder held when last counted */
     unsigned long long requests;
     bool malformed; /* already logged and closing */
 };
@@ -172,10 +196,13 @@ static void client_opened(struct ev_conn *c)
         ev_close_now(c);
         return;
     }
-    frame_decoder_init(&cl->decoder, ev_server(c));
+    const struct server *s = ev_server(c);
+    frame_decoder_init(&cl->decoder, &s->limits);
+    cl->memory = 0;
     cl->requests = 0;
     cl->malformed = false;
     ev_set_data(c, cl);
+    ev_set_timer(c, s->idle_ms); /* no byte for that long: the loop closes it */
     printf("connection from %s\n", ev_peer(c));
 }
 
@@ -187,13 +214,55 @@ static void reject(struct ev_conn *c, struct client *cl, const char *why)
     ev_set_timer(c, CLOSE_GRACE_MS);
 }
 
+/* Counts again what this connection's decoder holds, into the server's
+ * total. */
+static void recount(struct ev_conn *c, struct client *cl)
+{
+    struct server *s = ev_server(c);
+    size_t now = frame_decoder_memory(&cl->decoder);
+    s->memory = s->memory - cl->memory + now;
+    cl->memory = now;
+}
+
+/* Past the budget, the connection holding the most is closed (its decoder
+ * freed at once, so the memory is back before the next read), until the
+ * total fits again.  A fair choice: whoever holds the most is the likeliest
+ * to be the cause, and the others, the small requests, go on. */
+static void enforce_budget(struct ev_loop *loop, struct server *s)
+{
+    while (s->memory > s->max_memory) {
+        struct ev_conn *biggest = NULL;
+        size_t most = 0;
+        for (struct ev_conn *c = ev_first(loop); c != NULL; c = ev_next(c)) {
+            struct client *cl = ev_data(c);
+            if (cl != NULL && cl->memory > most) {
+                most = cl->memory;
+                biggest = c;
+            }
+        }
+        if (biggest == NULL)
+            return;
+        struct client *cl = ev_data(biggest);
+        printf("%s: over the memory budget of %zu bytes (all connections hold %zu): "
+               "closing this one, which holds %zu\n",
+               ev_peer(biggest), s->max_memory, s->memory, most);
+        frame_decoder_free(&cl->decoder);
+        frame_decoder_init(&cl->decoder, &s->limits);
+        recount(biggest, cl);
+        cl->malformed = true; /* nothing more is decoded */
+        ev_close_now(biggest);
+    }
+}
+
 /* Bytes in, answers out: every complete message is answered before the
  * next one is decoded, so answers leave in the order of the requests. */
 static void client_sent(struct ev_conn *c)
 {
     struct client *cl = ev_data(c);
+    struct server *s = ev_server(c);
     size_t len, pos = 0;
     const char *input = ev_input(c, &len);
+    ev_set_timer(c, s->idle_ms); /* it spoke: a new idle period */
 
     while (cl != NULL && !cl->malformed && pos < len) {
         size_t used;
@@ -214,6 +283,10 @@ static void client_sent(struct ev_conn *c)
     /* Everything was taken: the decoder keeps the part of a message that
      * is not complete yet. */
     ev_consume(c, len);
+    if (cl != NULL) {
+        recount(c, cl);
+        enforce_budget(ev_loop_of(c), s);
+    }
 }
 
 static void client_closed(struct ev_conn *c)
@@ -223,9 +296,12 @@ static void client_closed(struct ev_conn *c)
         return;
     if (!cl->malformed && frame_decode_end(&cl->decoder) < 0)
         printf("%s: malformed message: %s\n", ev_peer(c), cl->decoder.error);
-    printf("closed %s after %llu request%s\n", ev_peer(c), cl->requests,
-           cl->requests == 1 ? "" : "s");
+    printf("closed %s after %llu request%s%s%s\n", ev_peer(c), cl->requests,
+           cl->requests == 1 ? "" : "s",
+           ev_close_reason(c) == EV_TIMED_OUT ? ": " : "",
+           ev_close_reason(c) == EV_TIMED_OUT ? "idle for too long" : "");
     frame_decoder_free(&cl->decoder);
+    recount(c, cl);
     free(cl);
 }
 
@@ -250,19 +326,29 @@ static size_t parse_size(const char *text, size_t max)
 }
 
 /* The options, then [HOST] PORT as every server of the course takes them. */
-static void parse_args(int argc, char **argv, struct frame_limits *limits,
-                       const char **host, const char **port)
+static void parse_args(int argc, char **argv, struct server *s, const char **host,
+                       const char **port)
 {
     int i = 1;
-    limits->max_header = FRAME_DEFAULT_MAX_HEADER;
-    limits->max_content = FRAME_DEFAULT_MAX_CONTENT;
-    while (i + 1 < argc && strncmp(argv[i], "--max-", 6) == 0) {
+    s->limits.max_header = FRAME_DEFAULT_MAX_HEADER;
+    s->limits.max_content = FRAME_DEFAULT_MAX_CONTENT;
+    s->idle_ms = DEFAULT_IDLE_MS;
+    s->max_memory = DEFAULT_MAX_MEMORY;
+    while (i + 1 < argc && strncmp(argv[i], "--", 2) == 0) {
         if (strcmp(argv[i], "--max-header") == 0)
-            limits->max_header = parse_size(argv[i + 1], FRAME_HEADER_MAX);
+            s->limits.max_header = parse_size(argv[i + 1], FRAME_HEADER_MAX);
         else if (strcmp(argv[i], "--max-content") == 0)
-            limits->max_content = parse_size(argv[i + 1], (size_t)1 << 30);
+            s->limits.max_content = parse_size(argv[i + 1], (size_t)1 << 30);
+        else if (strcmp(argv[i], "--idle-timeout") == 0)
+            s->idle_ms = (long)parse_size(argv[i + 1], 86400) * 1000;
+        else if (strcmp(argv[i], "--max-memory") == 0)
+            s->max_memory = parse_size(argv[i + 1], (size_t)1 << 40);
         else
             break;
+        if (s->idle_ms == 0) { /* a timeout of 0 would mean none: refused */
+            fputs(usage_text, stderr);
+            exit(2);
+        }
         i += 2;
     }
     serve_parse_args(argc - i + 1, argv + i - 1, usage_text, host, port);
@@ -272,9 +358,9 @@ int main(int argc, char **argv)
 {
     const char *host, *port;
     char err[EV_ERR_LEN];
-    struct frame_limits limits;
+    static struct server server;
 
-    parse_args(argc, argv, &limits, &host, &port);
+    parse_args(argc, argv, &server, &host, &port);
     /* Log lines go out one by one even when stdout is a pipe. */
     setvbuf(stdout, NULL, _IOLBF, 0);
     /* The loop first: from here on SIGINT and SIGTERM wait for it. */
@@ -284,7 +370,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int listener = serve_listen("app-server", host, port);
-    if (ev_listen(loop, listener, &app, &limits) < 0) {
+    if (ev_listen(loop, listener, &app, &server) < 0) {
         fprintf(stderr, "app-server: watching the listener: %s\n", strerror(errno));
         return 1;
     }

@@ -53,6 +53,12 @@ void frame_decoder_free(struct frame_decoder *d)
     release_message(d);
 }
 
+size_t frame_decoder_memory(const struct frame_decoder *d)
+{
+    return (d->header_text != NULL ? d->header_len + 1 : 0) +
+           (d->message.content != NULL ? d->content_cap + 1 : 0);
+}
+
 static size_t take_at_most(size_t wanted, size_t available)
 {
     return wanted < available ? wanted : available;

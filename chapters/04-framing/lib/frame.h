@@ -94,6 +94,12 @@ void frame_decoder_free(struct frame_decoder *d);
 enum frame_result frame_decode(struct frame_decoder *d, const void *data, size_t len,
                                size_t *used);
 
+/* The bytes of memory the decoder holds for the message it is reading: its
+ * header text and its content buffer (which grows as the content arrives,
+ * up to content-length).  A server adds these up over its connections to
+ * keep them all within one memory budget. */
+size_t frame_decoder_memory(const struct frame_decoder *d);
+
 /* The stream has ended.  Returns 0 if that happened between two messages,
  * or -1 with d->error saying where in a message it was cut. */
 int frame_decode_end(struct frame_decoder *d);

@@ -302,6 +302,63 @@ static void many_keys_attack(void)
     close(bystander);
 }
 
+/* A client that starts a message and goes quiet is closed after the idle
+ * timeout, with a log line; the others are served meanwhile. */
+static void idle_timeout(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("app-server"), "--idle-timeout", "1",
+                                             "127.0.0.1", "0", NULL);
+    int quiet = wire_connect(server->port);
+    struct wire_msg m = wire_request("search", "tcp");
+    long long start = tk_now_ms();
+    tk_send(quiet, m.data, m.len - 3, WAIT_MS);
+    wire_free(&m);
+    int other = wire_connect(server->port);
+    wire_search(other, "tcp", TCP_RESULT);
+    wire_expect_closed(quiet);
+    long long took = tk_now_ms() - start;
+    TK_ASSERT(took >= 900 && took < 4000, "closed after %lld ms, with a timeout of 1 s", took);
+    wire_wait_log(server, "idle for too long");
+    close(quiet);
+    close(other);
+}
+
+/* Many connections that each hold most of a 1 MiB message: past the
+ * memory budget the biggest holders are closed, and everybody else is
+ * served.  Without a budget, 150 such connections held 161 MB for ever. */
+static void memory_budget(void)
+{
+    struct tk_proc *server = tk_start_server(tk_program("app-server"), "--max-memory",
+                                             "8000000", "127.0.0.1", "0", NULL);
+    int bystander = wire_connect(server->port);
+    wire_search(bystander, "tcp", TCP_RESULT);
+    enum { HOLDERS = 20, HELD = 1000000 };
+    char header[256];
+    snprintf(header, sizeof header,
+             "{\"byteorder\": \"big\", \"content-type\": \"b\", \"content-encoding\": \"b\", "
+             "\"content-length\": %d}", 1048575);
+    char *content = tk_alloc(HELD);
+    memset(content, 'x', HELD);
+    struct wire_msg m = wire_raw(header, content, HELD);
+    free(content);
+    int holders[HOLDERS];
+    for (int i = 0; i < HOLDERS; i++) {
+        holders[i] = wire_connect(server->port);
+        tk_send(holders[i], m.data, m.len, WAIT_MS);
+    }
+    wire_free(&m);
+    /* 8 MB hold 7 such messages: at least 13 connections must go. */
+    for (int i = 0; i < HOLDERS - 7; i++)
+        wire_wait_log(server, "over the memory budget of 8000000 bytes");
+    wire_search(bystander, "udp", "datagrams: boundaries kept, delivery not promised");
+    int newcomer = wire_connect(server->port);
+    wire_search(newcomer, "json", "text for structured data, RFC 8259");
+    close(newcomer);
+    for (int i = 0; i < HOLDERS; i++)
+        close(holders[i]);
+    close(bystander);
+}
+
 /* ---- streams: pieces and pipelines ------------------------------------------------- */
 
 static void many_requests_one_connection(void)
@@ -1141,6 +1198,8 @@ int main(int argc, char **argv)
         {"header-extra-keys", header_extra_keys},
         {"many-requests", many_requests_one_connection},
         {"many-keys-attack", many_keys_attack},
+        {"idle-timeout", idle_timeout},
+        {"memory-budget", memory_budget},
         {"pipelined-five", pipelined_five},
         {"split-everywhere", split_everywhere},
         {"one-byte-at-a-time", one_byte_at_a_time},

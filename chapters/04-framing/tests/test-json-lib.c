@@ -285,6 +285,37 @@ static void frame_header(void)
     frame_decoder_free(&d);
 }
 
+/* frame_decoder_memory(): what a message being read holds, back to 0 once
+ * the decoder is freed. */
+static void frame_memory(void)
+{
+    static const char header[] =
+        "{\"byteorder\": \"big\", \"content-type\": \"t\", \"content-encoding\": \"e\", "
+        "\"content-length\": 100000}";
+    char message[512];
+    size_t n = sizeof header - 1;
+    message[0] = (char)(n >> 8);
+    message[1] = (char)(n & 0xff);
+    memcpy(message + 2, header, n);
+    struct frame_decoder d;
+    frame_decoder_init(&d, NULL);
+    TK_ASSERT_INT_EQ(frame_decoder_memory(&d), 0, "a new decoder");
+    size_t used;
+    TK_ASSERT(frame_decode(&d, message, 2 + 10, &used) == FRAME_NEED_MORE, "part of a header");
+    TK_ASSERT_INT_EQ(frame_decoder_memory(&d), n + 1, "the header being read");
+    TK_ASSERT(frame_decode(&d, message + 12, n - 10, &used) == FRAME_NEED_MORE, "%s", d.error);
+    size_t before = frame_decoder_memory(&d);
+    char *content = tk_alloc(60000);
+    memset(content, 'x', 60000);
+    TK_ASSERT(frame_decode(&d, content, 60000, &used) == FRAME_NEED_MORE, "%s", d.error);
+    TK_ASSERT(frame_decoder_memory(&d) >= before + 60000 - 4096 &&
+                  frame_decoder_memory(&d) <= n + 1 + 100001,
+              "60000 bytes of content: %zu", frame_decoder_memory(&d));
+    free(content);
+    frame_decoder_free(&d);
+    TK_ASSERT_INT_EQ(frame_decoder_memory(&d), 0, "freed");
+}
+
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
@@ -295,6 +326,7 @@ int main(int argc, char **argv)
         {"json.lib.writer", writer},
         {"json.lib.writer-mistakes", writer_mistakes},
         {"frame.lib.nested-header", frame_header},
+        {"frame.lib.memory", frame_memory},
         {NULL, NULL},
     };
     return tk_main(argc, argv, cases);
