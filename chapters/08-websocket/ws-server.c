@@ -274,8 +274,10 @@ static void upgrade(struct ev_conn *c, struct http_parser *p)
     struct server *s = ev_server(c);
     printf("%s upgrade %s\n", ev_peer(c), p->msg.target);
     struct ws *ws = ws_accept(c, &p->msg, route(p->msg.target), &s->options, NULL);
-    if (ws != NULL)
+    if (ws != NULL) {
+        http_parser_free(p);
         free(p);
+    }
     else
         printf("%s refused\n", ev_peer(c));
 }
@@ -326,7 +328,10 @@ static void on_http_timer(struct ev_conn *c)
 
 static void on_http_close(struct ev_conn *c)
 {
-    free(ev_data(c));
+    struct http_parser *p = ev_data(c);
+    if (p != NULL)
+        http_parser_free(p);
+    free(p);
 }
 
 static const struct ev_handlers http_handlers = {

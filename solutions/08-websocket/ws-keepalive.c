@@ -134,8 +134,10 @@ static void on_http_data(struct ev_conn *c)
     enum http_event e = http_feed(p, data, len, &used, &body);
     ev_consume(c, used);
     if (e == HTTP_HEAD) {
-        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL)
-            free(p); /* the connection is the WebSocket library's now */
+        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL) {
+            http_parser_free(p); /* the connection is the library's now */
+            free(p);
+        }
     } else if (e != HTTP_MORE) {
         ev_write(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 47);
         ev_close(c);
@@ -144,7 +146,10 @@ static void on_http_data(struct ev_conn *c)
 
 static void on_http_close(struct ev_conn *c)
 {
-    free(ev_data(c));
+    struct http_parser *p = ev_data(c);
+    if (p != NULL)
+        http_parser_free(p);
+    free(p);
 }
 
 static const struct ev_handlers http = {

@@ -16,6 +16,7 @@ static struct http_parser parser;
 
 static bool parse(enum http_kind kind, const char *data, size_t size)
 {
+    http_parser_free(&parser);
     http_parser_init(&parser, kind);
     struct http_piece piece;
     size_t used;

@@ -208,20 +208,12 @@ size_t ws_write_response(char *out, size_t outlen, const struct ws_server_handsh
 
 enum http_url_status ws_parse_url(const char *text, struct http_url *url)
 {
-    /* A ws:// URL has the syntax of an http:// one (§3); borrow its parser. */
-    static const char scheme[] = "ws://";
-    size_t i = 0;
-    while (i < 5 && text[i] && (text[i] | 0x20) == scheme[i]) /* case-insensitive */
-        i++;
-    if (i < 5) {
-        const char *colon = strstr(text, "://");
-        return colon ? HTTP_URL_UNSUPPORTED : HTTP_URL_MALFORMED;
-    }
-    char http[HTTP_MAX_LINE + 16];
-    int n = snprintf(http, sizeof http, "http://%s", text + 5);
-    if (n < 0 || (size_t)n >= sizeof http)
-        return HTTP_URL_MALFORMED;
-    return http_parse_url(http, url);
+    /* Chapter 05's URL parser knows the ws scheme (§3): same syntax as http,
+     * same default port. */
+    enum http_url_status status = http_parse_url(text, url);
+    if (status == HTTP_URL_OK && url->scheme != HTTP_SCHEME_WS)
+        return HTTP_URL_UNSUPPORTED;
+    return status;
 }
 
 size_t ws_write_request(char *out, size_t outlen, const struct http_url *url,

@@ -57,7 +57,7 @@ size_t ws_write_response(char *out, size_t outlen, const struct ws_server_handsh
 /* ---- the client's side (§4.1) ----------------------------------------------------- */
 
 /* Parses "ws://host[:port][/path][?query]" (§3; the port defaults to 80).
- * wss:// (TLS) is not supported: HTTP_URL_UNSUPPORTED. */
+ * Any other scheme, wss:// (TLS) included, is HTTP_URL_UNSUPPORTED. */
 enum http_url_status ws_parse_url(const char *text, struct http_url *url);
 
 /* Writes the upgrade request for url with key, offering protocols (a

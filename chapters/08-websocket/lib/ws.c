@@ -112,6 +112,8 @@ static void ws_free(struct ws *ws)
 {
     free(ws->message);
     free(ws->target);
+    if (ws->http != NULL)
+        http_parser_free(ws->http);
     free(ws->http);
     free(ws->offered);
     free(ws);
@@ -509,6 +511,7 @@ static void on_handshake_answer(struct ws *ws)
         ev_close_now(ws->c);
         return;
     }
+    http_parser_free(ws->http);
     free(ws->http);
     ws->http = NULL;
     ev_set_handlers(ws->c, &frame_handlers);
@@ -575,7 +578,7 @@ struct ws *ws_connect(struct ev_loop *loop, const char *url_text, const struct w
     char request[HTTP_MAX_LINE + 1024];
     size_t len = 0;
     if (ws != NULL) {
-        ws->http = malloc(sizeof *ws->http);
+        ws->http = calloc(1, sizeof *ws->http);
         ws->target = strdup(url.target);
         ws->offered = strdup(protocols);
     }

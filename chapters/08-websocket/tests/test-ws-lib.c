@@ -239,6 +239,7 @@ static void handshake_rfc_example(void)
 static struct http_parser *parse_head(enum http_kind kind, const char *text)
 {
     static struct http_parser p;
+    http_parser_free(&p); /* the previous head's buffers */
     http_parser_init(&p, kind);
     struct http_piece piece;
     size_t used;
@@ -333,7 +334,8 @@ static void handshake_client(void)
     TK_ASSERT(ws_parse_url("wss://x/", &url) == HTTP_URL_UNSUPPORTED, "wss unsupported");
     TK_ASSERT(ws_parse_url("http://x/", &url) == HTTP_URL_UNSUPPORTED, "http unsupported");
     TK_ASSERT(ws_parse_url("ws://[::1]:9/", &url) == HTTP_URL_OK && url.ipv6, "ipv6");
-    TK_ASSERT(ws_parse_url("nonsense", &url) == HTTP_URL_MALFORMED, "malformed");
+    TK_ASSERT(ws_parse_url("ws://", &url) == HTTP_URL_MALFORMED, "malformed");
+    TK_ASSERT(ws_parse_url("WS://Host/x", &url) == HTTP_URL_OK, "the scheme in capitals");
 
     ws_parse_url("ws://server.example.com/chat", &url);
     char out[1024];
