@@ -450,9 +450,10 @@ static void close_then_data(void)
     wire_client_send(fd, 1, "after", 5);
     wire_expect_message(fd, 1, "before", 6);
     wire_expect_close(fd, 1000, false);
-    struct wire_frame f;
-    TK_ASSERT(!tk_readable(fd, 200) || !wire_recv(fd, &f, WIRE_TIMEOUT),
-              "a frame came after the close");
+    /* Then the end of the connection, and nothing before it.  The server
+     * may not have read "after" when it closed, and a close with unread
+     * bytes is a reset: either ending is right, a frame is not. */
+    tk_recv_eof(fd, WIRE_TIMEOUT);
     close(fd);
 }
 
