@@ -18,6 +18,10 @@ function(course_program name)
     target_link_libraries(${name} PRIVATE ${arg_LIBS})
     set_target_properties(${name} PROPERTIES
         RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bin)
+    # Remembered as "CHAPTER PROGRAM" for the check of the lessons' reference
+    # sections (scripts/CMakeLists.txt writes the list).
+    get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+    set_property(GLOBAL APPEND PROPERTY COURSE_PROGRAMS "${chapter} ${name}")
 endfunction()
 
 # course_exercise(NAME SOURCES file... [LIBS lib...])
@@ -46,7 +50,8 @@ endfunction()
 #             CASES case... | CASES_FROM source.c [CASE_PREFIX prefix]
 #             [PROGRAMS chapter-program...]
 #             [EXERCISE_PROGRAMS exercise-program...]
-#             [TIMEOUT seconds])
+#             [TIMEOUT seconds]
+#             [POINTS n])
 #
 # Registers one CTest test per case of a test program built with the test kit.
 # Tests are named chNN.CASE (lesson, lib) or chNN.exN.CASE (graded) and labelled
@@ -54,7 +59,9 @@ endfunction()
 # "lib" marks the white-box tests of a chapter's libraries.
 # Each program is handed to the test as NAME=PATH.  Exercise programs come
 # from the tree named by COURSE_GRADE_TREE: the solutions in the normal
-# build, the learner's exercises when grading.
+# build, the learner's exercises when grading.  POINTS (graded tests only,
+# default 1) is what each case is worth in scripts/grade-class's scores; it
+# is kept as the label "points=N", where the graders read it.
 #
 # The cases are listed once, in the driver's own table of struct tk_case:
 # CASES_FROM names that source file, and every entry written
@@ -70,7 +77,7 @@ endfunction()
 # cases of three exercises, "ex1.broadcast" becoming test ch03.ex1.broadcast.
 # CASES lists the names by hand instead (for drivers not converted yet).
 function(course_test)
-    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT;CASES_FROM;CASE_PREFIX"
+    cmake_parse_arguments(arg "" "DRIVER;KIND;EXERCISE;TIMEOUT;CASES_FROM;CASE_PREFIX;POINTS"
                           "CASES;PROGRAMS;EXERCISE_PROGRAMS" ${ARGN})
     get_filename_component(chapter ${CMAKE_CURRENT_SOURCE_DIR} NAME)
     string(SUBSTRING ${chapter} 0 2 number)
@@ -86,6 +93,14 @@ function(course_test)
         set(prefix ch${number})
     else()
         message(FATAL_ERROR "course_test KIND must be lesson, graded or lib")
+    endif()
+
+    set(labels "ch${number};${arg_KIND}")
+    if(DEFINED arg_POINTS)
+        if(NOT arg_KIND STREQUAL "graded" OR NOT arg_POINTS MATCHES "^[0-9]+$")
+            message(FATAL_ERROR "POINTS of ${arg_DRIVER}: a whole number, for graded tests")
+        endif()
+        list(APPEND labels "points=${arg_POINTS}")
     endif()
 
     set(program_args "")
@@ -114,7 +129,7 @@ function(course_test)
         add_test(NAME ${prefix}.${name}
                  COMMAND ${arg_DRIVER} ${case} ${program_args})
         set_tests_properties(${prefix}.${name} PROPERTIES
-            LABELS "ch${number};${arg_KIND}"
+            LABELS "${labels}"
             TIMEOUT ${arg_TIMEOUT}
             SKIP_RETURN_CODE 77
             ENVIRONMENT "TK_TIMEOUT=${watchdog}")

@@ -2,7 +2,12 @@
 #
 #   say TEXT...              a line of narration
 #   run CMD...               shows "$ CMD", runs it, fails the tour unless it exits 0
-#   run_expect STATUS CMD... the same, but the command must exit with STATUS
+#   run_expect STATUS CMD... the same, but the command must exit with STATUS,
+#                            which is shown too when it is not 0
+#   run_input FILE CMD...    like run, with FILE as standard input ("$ CMD < FILE")
+#   run_input_expect STATUS FILE CMD...
+#   shell CMD                shows "$ CMD" and evals CMD in the tour's own shell
+#                            (for exec, source and redirections); it must succeed
 #   expect TEXT              the output of the last run must be exactly TEXT
 #   expect_grep PATTERN      the output of the last run must match PATTERN
 #   start_server CMD...      shows "$ CMD &", starts it, waits for its
@@ -64,15 +69,40 @@ have_ipv6_loopback() {
     grep -qs '^00000000000000000000000000000001 ' /proc/net/if_inet6
 }
 
-run_expect() {
-    local want=$1 status
-    shift
-    show_command "$@"
-    LAST_OUTPUT=$(timeout 10 "$@" 2>&1)
+# Runs a command with stdin from $1 (or /dev/null), checks its status $2.
+run_with_input() {
+    local input=$1 want=$2 status
+    shift 2
+    LAST_OUTPUT=$(timeout 10 "$@" 2>&1 <"$input")
     status=$?
     [ -n "$LAST_OUTPUT" ] && printf '%s\n' "$LAST_OUTPUT"
+    # A status the tour relies on is shown, as "echo $?" would show it.
+    [ "$status" -ne 0 ] && echo "(exit status $status)"
     [ "$status" -eq "$want" ] ||
         tour_fail "'$1' exited with status $status, expected $want"
+}
+
+run_expect() {
+    local want=$1
+    shift
+    show_command "$@"
+    run_with_input /dev/null "$want" "$@"
+}
+
+run_input_expect() {
+    local want=$1 input=$2
+    shift 2
+    echo "$(show_command "$@") < $input"
+    run_with_input "$input" "$want" "$@"
+}
+
+run_input() {
+    run_input_expect 0 "$@"
+}
+
+shell() {
+    echo "\$ $1"
+    eval "$1" || tour_fail "'$1' failed"
 }
 
 run() {

@@ -1,6 +1,7 @@
 /* echo-bench - many echo clients at once, in one thread; checks every byte.
  *
  *   echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] HOST PORT
+ *   echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] -u PATH
  *
  * Opens CONNS connections (default 10) to an echo server, then on each one
  * sends a message of SIZE bytes (default 64), waits for all of it to come
@@ -15,6 +16,9 @@
  * p50_us and p99_us are percentiles of the time from a message's first
  * byte sent to its last byte received.  Exits 1 if any byte came back wrong
  * or any connection failed, 2 on a wrong command line.
+ *
+ * With -u it connects to the stream Unix socket PATH ("@name": an abstract
+ * one) instead, so that chapter 07 runs the same load over both.
  *
  * It is the client side of the chapter: a readiness loop like the servers'
  * (epoll, so Linux-specific).  Each connection is opened with chapter 01's
@@ -43,9 +47,11 @@
 
 static const char usage_text[] =
     "usage: echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] HOST PORT\n"
+    "       echo-bench [-c CONNS] [-n MESSAGES] [-s SIZE] -u PATH\n"
     "Runs CONNS echo clients at once (default 10), each sending MESSAGES\n"
     "messages (default 1000) of SIZE bytes (default 64) and checking every\n"
-    "byte of every echo; prints one line of key=value results.\n";
+    "byte of every echo; prints one line of key=value results.  -u: to the\n"
+    "stream Unix socket PATH (\"@name\": abstract) instead of HOST PORT.\n";
 
 /* A run that makes no progress at all for this long has failed, and so
  * has a connection not set up within it. */
@@ -75,6 +81,7 @@ static struct {
     unsigned long long echoed, bytes;
     long done, errors;
     long long last_progress_ms;
+    const char *unix_path; /* -u: a Unix socket instead of HOST PORT */
 } bench;
 
 static void usage(FILE *to, int status)
@@ -172,7 +179,9 @@ static void fail(struct conn *c, const char *what, ...)
 static void open_connection(const char *host, const char *port, struct conn *c)
 {
     char err[NET_ERR_LEN];
-    c->fd = net_connect_timeout(host, port, SOCK_STREAM, STALL_MS, err);
+    c->fd = bench.unix_path != NULL
+                ? net_unix_connect(bench.unix_path, SOCK_STREAM, err)
+                : net_connect_timeout(host, port, SOCK_STREAM, STALL_MS, err);
     if (c->fd < 0) {
         fail(c, "%s", err);
         return;
@@ -346,18 +355,19 @@ static void parse_args(int argc, char **argv, const char **host, const char **po
         if (strcmp(argv[i], "--help") == 0)
             usage(stdout, 0);
     int opt;
-    while ((opt = getopt(argc, argv, "+c:n:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "+c:n:s:u:")) != -1) {
         switch (opt) {
         case 'c': bench.conns = parse_count(optarg, 1000000); break;
         case 'n': bench.messages = parse_count(optarg, 1000000000); break;
         case 's': bench.size = (size_t)parse_count(optarg, 64L << 20); break;
+        case 'u': bench.unix_path = optarg; break;
         default: usage(stderr, 2);
         }
     }
-    if (argc - optind != 2)
+    if (argc - optind != (bench.unix_path != NULL ? 0 : 2))
         usage(stderr, 2);
-    *host = argv[optind];
-    *port = argv[optind + 1];
+    *host = bench.unix_path != NULL ? NULL : argv[optind];
+    *port = bench.unix_path != NULL ? NULL : argv[optind + 1];
 }
 
 int main(int argc, char **argv)

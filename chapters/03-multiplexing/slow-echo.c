@@ -228,5 +228,6 @@ int main(int argc, char **argv)
     }
     workers_stop(pool); /* first, so no worker posts to a loop that is gone */
     ev_loop_free(loop);
+    workers_free(pool); /* last: the answers ev_loop_free() ran may use it */
     return status;
 }

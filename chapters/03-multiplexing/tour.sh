@@ -1,16 +1,17 @@
 # Chapter 03's part of scripts/tour: five ways to serve many clients at once.
 
-# A client that connects and says nothing, kept open on descriptor 3 of the
-# tour's shell (bash's /dev/tcp), while other clients come and go.
+# A client that connects and says nothing: the tour's own shell holds the
+# connection open on descriptor 3 (bash's /dev/tcp), while other clients
+# come and go.
 open_silent_client() {
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || tour_fail "cannot connect to port $PORT"
+    shell "exec 3<>/dev/tcp/127.0.0.1/$PORT     # a client that says nothing"
 }
 
 close_silent_client() {
-    exec 3<&-
+    shell "exec 3<&-                            # the silent client leaves"
 }
 
-say "Chapter 01's server serves one client at a time: while a silent client holds it, the next one waits (and here gives up after a second, status 124)."
+say "Chapter 01's server serves one client at a time: while a silent client holds it, the next one waits; timeout gives up on it after a second, with status 124."
 start_server echo-server 127.0.0.1 0
 open_silent_client
 run_expect 124 timeout 1 echo-client 127.0.0.1 "$PORT" anybody home?
@@ -29,18 +30,22 @@ for server in echo-fork echo-threads echo-select echo-poll echo-epoll; do
     stop_server
 done
 
-say "A slow handler stalls a single-threaded loop: slow-echo answers each line after 200 ms of work.  With -w 0 the loop does the work itself, so of four clients that ask at once the last waits 4 x 200 ms..."
-four_at_once='start=$(date +%s%N)
-for i in 1 2 3 4; do
-    ( exec 4<>/dev/tcp/127.0.0.1/$0; echo "client $i" >&4; read -r line <&4
-      echo "$line after $(( ($(date +%s%N) - start) / 1000000 )) ms" ) &
-done
-wait'
+say "A client that sends and never reads: back-pressure keeps the server's memory small, while the bytes wait in the kernel's buffers."
+start_server echo-epoll 127.0.0.1 0
+server=$SERVER_PID
+run hog-client -s 0 127.0.0.1 "$PORT"
+expect_grep "^the hog sent [0-9]+ bytes and read none$"
+run grep VmRSS "/proc/$server/status"
+stop_server
+
+say "A slow handler stalls a single-threaded loop: slow-echo answers each line after 200 ms of work.  With -w 0 the loop does the work itself, so of four clients that ask at once the last waits 4 x 200 ms (times vary with the machine)..."
 start_server slow-echo -w 0 127.0.0.1 0
-run bash -c "$four_at_once" "$PORT"
+run chapters/03-multiplexing/four-clients "$PORT"
+last=$(grep -o '[0-9]* ms' <<<"$LAST_OUTPUT" | sort -n | tail -n 1)
+[ "${last% ms}" -ge 790 ] || tour_fail "the last answer came after $last, not 4 x 200 ms"
 stop_server
 
 say "...and with a pool of 4 worker threads, all at about the same time."
 start_server slow-echo -w 4 127.0.0.1 0
-run bash -c "$four_at_once" "$PORT"
+run chapters/03-multiplexing/four-clients "$PORT"
 stop_server

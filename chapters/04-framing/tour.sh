@@ -22,35 +22,17 @@ say "A binary request: any other content type is opaque bytes; the answer starts
 run app-client --binary 127.0.0.1 "$PORT" hello bytes
 expect "hello bytes"
 
-# One message, as the shell can write it: the header length as two bytes,
-# most significant first, then the header, then the content.
-frame() {
-    local type=$1 encoding=$2 content=$3 header
-    local LC_ALL=C
-    header="{\"byteorder\": \"big\", \"content-type\": \"$type\", "
-    header+="\"content-encoding\": \"$encoding\", \"content-length\": ${#content}}"
-    printf "\\x$(printf %02x $((${#header} >> 8)))\\x$(printf %02x $((${#header} & 255)))"
-    printf '%s%s' "$header" "$content"
-}
-
-say "A pipelined session: three requests in one write, then a malformed message" \
-    "(header length 0). frame-dump decodes a stream from stdin; here, the requests:"
-requests=$tour_tmp/requests
-answers=$tour_tmp/answers
-{
-    frame text/json utf-8 '{"action": "search", "value": "udp"}'
-    frame binary/custom-client-binary-type binary 'raw bytes'
-    frame text/json utf-8 '{"action": "search", "value": "framing"}'
-    printf '\x00\x00'
-} >"$requests"
-run_expect 1 frame-dump <"$requests"
+say "A pipelined session, written from the shell with the functions of chapters/04-framing/frame.sh: three requests, then a malformed message (header length 0), in one file.  frame-dump decodes it, and stops at the malformed message with status 1:"
+shell "source chapters/04-framing/frame.sh"
+# The files of this session are made in a directory of the tour's own.
+cd "$tour_tmp" || tour_fail "cannot enter $tour_tmp"
+shell "{ frame text/json utf-8 '{\"action\": \"search\", \"value\": \"udp\"}'; frame binary/custom-client-binary-type binary 'raw bytes'; frame text/json utf-8 '{\"action\": \"search\", \"value\": \"framing\"}'; printf '\\x00\\x00'; } > requests"
+run_input_expect 1 requests frame-dump
 expect_grep 'malformed message: header length 0'
-say "All of it in one write to the server; its answers, in order, then its close:"
-exec 3<>"/dev/tcp/127.0.0.1/$PORT" || tour_fail "cannot connect to app-server"
-cat "$requests" >&3
-timeout 5 cat <&3 >"$answers" || tour_fail "the server did not close the connection"
-exec 3<&-
-run frame-dump <"$answers"
+
+say "All of it in one write to the server, on one connection the shell holds open; its answers, in order, until it closes the connection:"
+shell "exec 3<>/dev/tcp/127.0.0.1/$PORT; cat requests >&3; timeout 5 cat <&3 > answers; exec 3<&-"
+run_input answers frame-dump
 expect_grep '^content \(58 bytes\): \{"result": "a length first, then exactly that many bytes"\}$'
 show_server_log
 stop_server

@@ -1,11 +1,14 @@
 /* http-get - an HTTP/1.1 user agent with curl's options and exit codes.
  *
  *   http-get [-iIfLsSv] [-o FILE] [-H 'Name: value']... [-X METHOD] [-d DATA]
- *            [-m SECONDS] URL
+ *            [-m SECONDS] [--idle-timeout SECONDS] URL
  *
  * Resolves the URL's host, connects, sends one request, and copies the
  * response body to stdout (or FILE) byte for byte, as curl does.  Every
- * step has to finish before the -m deadline, name resolution included.
+ * step has to finish before the -m deadline, name resolution included, and
+ * no wait (for the name, the connection, or the next bytes of the response)
+ * lasts longer than --idle-timeout (default 60 s): a server that accepts
+ * and never answers does not hold http-get for ever, even without -m.
  * The exit status says what went wrong, with curl's numbers.
  */
 #include "http.h"
@@ -56,7 +59,10 @@ struct options {
     const char *headers[MAX_EXTRA_HEADERS + 2];
     size_t header_count;
     double max_time;
+    double idle_timeout; /* seconds; the longest wait for any progress */
 };
+
+#define DEFAULT_IDLE_TIMEOUT 60
 
 static struct options opt;
 static bool added_content_type; /* by -d, not by the user */
@@ -67,13 +73,15 @@ static void usage(FILE *to, int status)
 {
     fprintf(to,
             "usage: http-get [-iIfLsSv] [-o FILE] [-H 'Name: value']... [-X METHOD]\n"
-            "                [-d DATA] [-m SECONDS] URL\n"
+            "                [-d DATA] [-m SECONDS] [--idle-timeout SECONDS] URL\n"
             "Fetches an http:// URL and writes the body to stdout, as curl does.\n"
             "  -i  include the response head      -I  send HEAD, show the head\n"
             "  -L  follow redirects (at most %d)  -f  fail (exit 22) on status >= 400\n"
             "  -o FILE  write to FILE             -H  add, replace or remove a header\n"
             "  -X METHOD  request method          -d DATA  send DATA as a POST body\n"
             "  -m SECONDS  limit the whole transfer\n"
+            "  --idle-timeout SECONDS  give up when nothing happens for that long\n"
+            "              (default 60)\n"
             "  -v  show the request and response heads on stderr\n"
             "  -s  no error message               -S  error messages even with -s\n"
             "Exit status: curl's: 0 done, 3 bad URL, 6 host not resolved, 7 could not\n"
@@ -106,13 +114,27 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* What poll() should wait: the time left before the deadline, or forever. */
+/* What poll() should wait: the time left before the deadline, and never
+ * more than the idle timeout. */
 static int time_left(void)
 {
+    long long idle = (long long)(opt.idle_timeout * 1000);
     if (deadline_ms == 0)
-        return -1;
+        return (int)idle;
     long long left = deadline_ms - now_ms();
-    return left <= 0 ? 0 : left > 1000000 ? 1000000 : (int)left;
+    return left <= 0 ? 0 : left > idle ? (int)idle : (int)left;
+}
+
+/* Why a wait gave up, for the error line: "timed out after 2 seconds"
+ * (-m) or "no progress for 60 seconds" (--idle-timeout). */
+static const char *why_timed_out(void)
+{
+    static char text[96];
+    if (deadline_ms != 0 && now_ms() >= deadline_ms)
+        snprintf(text, sizeof text, "timed out after %g seconds", opt.max_time);
+    else
+        snprintf(text, sizeof text, "timed out: no progress for %g seconds", opt.idle_timeout);
+    return text;
 }
 
 /* True once the -m deadline has passed. */
@@ -172,8 +194,7 @@ static int resolve(const struct http_url *url, struct addrinfo **list)
     if (pipe(l.done_pipe) < 0 || pthread_create(&thread, NULL, lookup_thread, &l) != 0)
         return fail(EXIT_NOT_RESOLVED, "resolving %s: cannot start the lookup", url->host);
     if (!wait_for(l.done_pipe[0], POLLIN))
-        return fail(EXIT_TIMEOUT, "resolving %s: timed out after %g seconds", url->host,
-                    opt.max_time);
+        return fail(EXIT_TIMEOUT, "resolving %s: %s", url->host, why_timed_out());
     pthread_join(thread, NULL);
     close(l.done_pipe[0]);
     close(l.done_pipe[1]);
@@ -243,8 +264,9 @@ static int open_connection(const struct http_url *url, int *fd)
     freeaddrinfo(list);
     if (*fd >= 0)
         return EXIT_DONE;
-    if (error == ETIMEDOUT && deadline_ms != 0 && time_left() == 0)
-        return fail(EXIT_TIMEOUT, "connecting to %s port %s: timed out", url->host, url->port);
+    if (error == ETIMEDOUT)
+        return fail(EXIT_TIMEOUT, "connecting to %s port %s: %s", url->host, url->port,
+                    why_timed_out());
     return fail(EXIT_NOT_CONNECTED, "connecting to %s port %s: %s", url->host, url->port,
                 strerror(error));
 }
@@ -255,7 +277,7 @@ static int send_all(int fd, const char *data, size_t len)
 {
     while (len > 0) {
         if (!wait_for(fd, POLLOUT))
-            return fail(EXIT_TIMEOUT, "sending the request: timed out");
+            return fail(EXIT_TIMEOUT, "sending the request: %s", why_timed_out());
         ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
@@ -350,8 +372,7 @@ static int receive_response(int fd, bool head_request, struct reply *r)
     int interim = 0;
     for (;;) {
         if (!wait_for(fd, POLLIN))
-            return fail(EXIT_TIMEOUT, "receiving the response: timed out after %g seconds",
-                        opt.max_time);
+            return fail(EXIT_TIMEOUT, "receiving the response: %s", why_timed_out());
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
             continue;
@@ -454,10 +475,32 @@ static bool has_header(const char *name)
     return false;
 }
 
+/* Takes "--idle-timeout SECONDS" out of argv (getopt() knows only short
+ * options); returns the new argc. */
+static int take_idle_timeout(int argc, char **argv)
+{
+    opt.idle_timeout = DEFAULT_IDLE_TIMEOUT;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (strcmp(argv[i], "--idle-timeout") != 0)
+            continue;
+        char *end;
+        if (i + 1 == argc || (opt.idle_timeout = strtod(argv[i + 1], &end), *end != '\0') ||
+            !(opt.idle_timeout > 0) || opt.idle_timeout > 86400)
+            usage(stderr, EXIT_USAGE);
+        memmove(argv + i, argv + i + 2, (size_t)(argc - i - 1) * sizeof *argv);
+        argc -= 2;
+        i--;
+    }
+    return argc;
+}
+
 static void parse_args(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--help") == 0)
         usage(stdout, 0);
+    argc = take_idle_timeout(argc, argv);
     int c;
     char *end;
     while ((c = getopt(argc, argv, "iIfLsSvo:H:X:d:m:")) != -1) {

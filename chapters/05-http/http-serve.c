@@ -131,23 +131,36 @@ static void send_bytes(struct ev_conn *c, const struct http_message *m, int stat
 static void send_chunked(struct ev_conn *c, const struct http_message *m, const char *type,
                          const char *body, size_t len)
 {
-    char size[32];
-    int n;
     send_head(c, 200, type, -1, NULL);
     log_request(c, m, 200, len);
     if (strcmp(m->method, "HEAD") == 0)
         return;
+    /* The chunks are put together in one buffer and queued with one
+     * ev_write(): three small writes per line would cost the loop's output
+     * queue three appends each, thousands for a big directory. */
+    size_t lines = 0;
+    for (const char *at = body; (at = memchr(at, '\n', len - (size_t)(at - body))) != NULL;
+         at++)
+        lines++;
+    size_t cap = len + (lines + 1) * (2 * sizeof(size_t) + 4) + 5, used = 0;
+    char *chunks = malloc(cap);
+    if (chunks == NULL) {
+        ev_close_now(c); /* the head is out already: the response cannot be finished */
+        return;
+    }
     while (len > 0) {
         const char *lf = memchr(body, '\n', len);
         size_t piece = lf != NULL ? (size_t)(lf - body) + 1 : len;
-        n = snprintf(size, sizeof size, "%zx\r\n", piece);
-        ev_write(c, size, (size_t)n);
-        ev_write(c, body, piece);
-        ev_write(c, "\r\n", 2);
+        used += (size_t)snprintf(chunks + used, cap - used, "%zx\r\n", piece);
+        memcpy(chunks + used, body, piece);
+        memcpy(chunks + used + piece, "\r\n", 2);
+        used += piece + 2;
         body += piece;
         len -= piece;
     }
-    ev_write(c, "0\r\n\r\n", 5);
+    memcpy(chunks + used, "0\r\n\r\n", 5);
+    ev_write(c, chunks, used + 5);
+    free(chunks);
 }
 
 /* The small text page of an error: "404 Not Found". */

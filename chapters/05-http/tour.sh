@@ -1,12 +1,8 @@
-# Chapter 05's part of scripts/tour: http-get talking to http-serve.
+# Chapter 05's part of scripts/tour: http-get talking to http-serve, and to
+# servers that misbehave on purpose.
 
-site="$tour_tmp/site"
-mkdir -p "$site/docs"
-printf '<!DOCTYPE html>\n<title>hello</title>\n<p>Hello over HTTP/1.1.</p>\n' >"$site/index.html"
-printf 'GET and HEAD only.\n' >"$site/docs/notes.txt"
-printf 'Keep-alive by default.\n' >"$site/docs/keep-alive.txt"
-
-say "A static file server on the event loop of chapter 03, serving a small site."
+site=chapters/05-http/site
+say "A static file server on the event loop of chapter 03, serving the chapter's small site ($site)."
 start_server http-serve --root "$site" 127.0.0.1 0
 
 say "A page: the body goes to stdout byte for byte, as curl writes it."
@@ -38,9 +34,21 @@ say "Nothing outside the root is served, however the path is spelled."
 run http-get -i "http://127.0.0.1:$PORT/%2e%2e/%2e%2e/etc/passwd"
 expect_grep "^HTTP/1.1 400 Bad Request"
 
-say "curl's exit codes: 7 when nobody listens, 3 for a malformed URL."
+say "curl's exit codes: 3 for a malformed URL, 7 when nobody listens."
 run_expect 3 http-get "http://127.0.0.1:99999/"
 show_server_log
 stop_server
 run_expect 7 http-get "http://127.0.0.1:$PORT/"
 expect_grep "Connection refused"
+
+say "A body cut short: http-script answers with the bytes of a file, here a head that promises 10 bytes and a body of 5.  Exit status 18."
+start_server http-script 127.0.0.1 0 chapters/05-http/samples/cut.http
+run_expect 18 http-get "http://127.0.0.1:$PORT/cut"
+expect_grep "transfer closed"
+stop_server
+
+say "A server that reads the request and never answers: -m 1 gives up after a second, exit status 28."
+start_server http-script --silent 127.0.0.1 0 chapters/05-http/samples/cut.http
+run_expect 28 http-get -m 1 "http://127.0.0.1:$PORT/"
+expect_grep "timed out"
+stop_server

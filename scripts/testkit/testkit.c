@@ -760,6 +760,26 @@ int tk_unanswering_port(const char *host, int *port)
     tk_skip("could not fill a listener's queue on %s", host);
 }
 
+long tk_cpu_ms(pid_t pid)
+{
+    char path[64], text[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        KIT_FAIL("%s: %s", path, strerror(errno));
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    /* The command name, in parentheses, may hold spaces: skip past it.
+     * Then come state, ppid, ..., utime and stime (fields 14 and 15). */
+    const char *after = strrchr(text, ')');
+    unsigned long utime, stime;
+    if (after == NULL || sscanf(after + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+                                &utime, &stime) != 2)
+        KIT_FAIL("cannot read the CPU times in %s", path);
+    return (long)((utime + stime) * 1000 / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
 bool tk_have_ipv6_loopback(void)
 {
     struct sockaddr_in6 addr = {0};

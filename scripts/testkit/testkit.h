@@ -211,6 +211,10 @@ size_t tk_exchange(int fd, const void *data, size_t len, void *reply,
 /* Closes with SO_LINGER set to zero, so the kernel sends a RST, not a FIN. */
 void tk_reset(int fd);
 
+/* CPU time (user + system, every thread) a process has used so far, in ms
+ * (Linux: /proc/PID/stat). */
+long tk_cpu_ms(pid_t pid);
+
 /* ---- odds and ends -------------------------------------------------------- */
 
 /* A fresh private directory, removed with everything in it when the test ends. */
@@ -264,6 +268,7 @@ void tk_at(const char *file, int line);
 #define tk_exchange(...) TK_SITE(tk_exchange(__VA_ARGS__))
 #define tk_reset(...) TK_SITE(tk_reset(__VA_ARGS__))
 #define tk_tmpdir(...) TK_SITE(tk_tmpdir(__VA_ARGS__))
+#define tk_cpu_ms(...) TK_SITE(tk_cpu_ms(__VA_ARGS__))
 #define tk_alloc(...) TK_SITE(tk_alloc(__VA_ARGS__))
 #define tk_enter_private_network(...) TK_SITE(tk_enter_private_network(__VA_ARGS__))
 #define tk_write_sysctl(...) TK_SITE(tk_write_sysctl(__VA_ARGS__))

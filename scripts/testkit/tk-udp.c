@@ -8,6 +8,8 @@
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,4 +167,37 @@ const char *port_text(int port, char out[16])
 {
     snprintf(out, 16, "%d", port);
     return out;
+}
+
+void udp_send_forged(int from_port, int to_port, const void *buf, size_t len)
+{
+    /* IPPROTO_RAW: the test writes the IP header itself (IP_HDRINCL); the
+     * kernel fills in its checksum and identification.  A UDP checksum of
+     * 0 means "none", which IPv4 allows (RFC 768). */
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    if (fd < 0 && (errno == EPERM || errno == EACCES))
+        tk_skip("forging a datagram needs CAP_NET_RAW");
+    TK_ASSERT(fd >= 0, "raw socket: %s", strerror(errno));
+    struct {
+        struct iphdr ip;
+        struct udphdr udp;
+        char payload[512];
+    } packet = {0};
+    TK_ASSERT(len <= sizeof packet.payload, "a forged datagram of %zu bytes", len);
+    size_t total = sizeof packet.ip + sizeof packet.udp + len;
+    packet.ip.version = 4;
+    packet.ip.ihl = sizeof packet.ip / 4;
+    packet.ip.ttl = 64;
+    packet.ip.protocol = IPPROTO_UDP;
+    packet.ip.tot_len = htons((uint16_t)total);
+    packet.ip.saddr = htonl(INADDR_LOOPBACK);
+    packet.ip.daddr = htonl(INADDR_LOOPBACK);
+    packet.udp.source = htons((uint16_t)from_port);
+    packet.udp.dest = htons((uint16_t)to_port);
+    packet.udp.len = htons((uint16_t)(sizeof packet.udp + len));
+    memcpy(packet.payload, buf, len);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    ssize_t n = sendto(fd, &packet, total, 0, (struct sockaddr *)&to, sizeof to);
+    TK_ASSERT(n == (ssize_t)total, "sending a forged datagram: %s", strerror(errno));
+    close(fd);
 }

@@ -39,6 +39,11 @@ long long udp_arrival_ms(int fd);
 /* Sends back to the sender of the last datagram udp_recv() took on fd. */
 void udp_reply(int fd, const void *buf, size_t len);
 
+/* Sends one IPv4 datagram on loopback whose source port is from_port, to
+ * port to_port, through a raw socket: the way to forge a sender (another
+ * server, or the receiver itself).  Skips the test without CAP_NET_RAW. */
+void udp_send_forged(int from_port, int to_port, const void *buf, size_t len);
+
 /* A port number as text, in a buffer of the caller's. */
 const char *port_text(int port, char out[16]);
 

@@ -524,3 +524,26 @@ void net_exit_on_stop_signals(void)
     sigaction(SIGINT, &stop, NULL);
     sigaction(SIGTERM, &stop, NULL);
 }
+
+/* ---- host names without a port (chapter 06) ------------------------------ */
+
+/* ICMP has no ports, so only the host is resolved.  SOCK_DGRAM in the hints
+ * only keeps getaddrinfo() from listing each address once per socket type. */
+int net_resolve_host(const char *host, int family, struct sockaddr_storage *out,
+                     socklen_t *outlen, char *err)
+{
+    struct addrinfo hints = {0};
+    struct addrinfo *found;
+
+    hints.ai_family = family;
+    hints.ai_socktype = SOCK_DGRAM;
+    int rc = getaddrinfo(host, NULL, &hints, &found);
+    if (rc != 0) {
+        set_error(err, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc), "%s", host);
+        return -1;
+    }
+    memcpy(out, found->ai_addr, found->ai_addrlen);
+    *outlen = found->ai_addrlen;
+    freeaddrinfo(found);
+    return 0;
+}

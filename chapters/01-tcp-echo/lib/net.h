@@ -122,4 +122,72 @@ void net_ignore_sigpipe(void);
  * ignored, and SIGINT or SIGTERM end the process at once with status 0. */
 void net_exit_on_stop_signals(void);
 
+/* ---- host names without a port (chapter 06) ---- */
+
+/* Resolves HOST alone (ICMP has no ports) to its first address of FAMILY
+ * (AF_INET, AF_INET6 or AF_UNSPEC), stored in out with its length in outlen.
+ * Returns 0, or -1 with "HOST: reason" in err. */
+int net_resolve_host(const char *host, int family, struct sockaddr_storage *out,
+                     socklen_t *outlen, char *err);
+
+/* ---- Unix domain sockets (net-unix.c; written in chapter 07) ---------------
+ *
+ * A NAME is a filesystem path, or "@name" for a Linux abstract socket (its
+ * sun_path starts with a NUL byte; no file is made).  A name that does not
+ * fit in sun_path (a path of 108 bytes or more) is refused, never
+ * truncated.  Errors come in err as for net_listen(), beginning with the
+ * NAME: "NAME: Address already in use". */
+
+struct sockaddr_un;
+
+/* Fills *addr and *len for NAME.  Returns 0, or -1 with err set. */
+int net_unix_address(const char *name, struct sockaddr_un *addr, socklen_t *len,
+                     char *err);
+
+/* A socket of socktype (SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET) bound to
+ * NAME, and listening unless it is SOCK_DGRAM.  A socket file left behind by
+ * a server that is gone (connecting to it is refused) is removed and the
+ * name taken; a name where a server still answers is not.  A file that is
+ * not a socket is never removed. */
+int net_unix_listen(const char *name, int socktype, char *err);
+
+/* A socket of socktype connected to NAME. */
+int net_unix_connect(const char *name, int socktype, char *err);
+
+/* net_unix_connect() with every wait bounded: connect() to a server whose
+ * accept queue is full, and every later send() and recv() on the socket,
+ * give up after timeout_ms milliseconds with errno EAGAIN (SO_SNDTIMEO and
+ * SO_RCVTIMEO, set before connect()).  A connection that timed out reads
+ * "connecting to NAME: no progress within N ms". */
+int net_unix_connect_timeout(const char *name, int socktype, long timeout_ms, char *err);
+
+/* Writes the name of a Unix socket address of len bytes into out: the
+ * path, "@name" for an abstract one, "(unnamed)" for one never bound. */
+char *net_unix_format_address(const struct sockaddr_un *addr, socklen_t len,
+                              char *out, size_t outlen);
+
+/* Room for the longest name net_unix_format_address() writes. */
+#define NET_UNIX_NAME_LEN 112
+
+/* net_unix_listen(), then "listening on NAME" on stdout, flushed; on
+ * failure "PROGRAM: NAME: reason" on stderr and exit status 1. */
+int net_unix_listen_or_exit(const char *program, const char *name, int socktype);
+
+/* The command line of a Unix socket server, "PROGRAM NAME": returns NAME.
+ * Prints usage_text and exits, on stdout with status 0 for --help, on
+ * stderr with status 2 for anything else (no NAME, more arguments, an
+ * option). */
+const char *net_unix_server_args(int argc, char **argv, const char *usage_text);
+
+/* What a Unix socket server does last: closes fd and removes the socket
+ * file NAME (net_unix_unlink()).  Returns the exit status: 0, or 1 after
+ * printing "PROGRAM: removing NAME: reason". */
+int net_unix_close_listener(const char *program, int fd, const char *name);
+
+/* Removes the socket file of a server that is ending (a socket file
+ * outlives its socket: the next bind() to the path would fail).  Nothing to
+ * do for an abstract name, which goes away with its socket.  Returns 0 (also
+ * if the file is already gone), or -1 with errno set. */
+int net_unix_unlink(const char *name);
+
 #endif

@@ -934,6 +934,15 @@ static void run_timers(struct ev_loop *loop)
     }
 }
 
+static void free_watchers(struct watcher **list)
+{
+    while (*list != NULL) {
+        struct watcher *w = *list;
+        *list = w->next;
+        free(w);
+    }
+}
+
 /* The end of every round: send what the callbacks queued, then free what
  * died.  Freeing calls on_close, which may queue more (a chat room telling
  * the others that someone left), so repeat until both lists are empty. */
@@ -953,11 +962,7 @@ static void finish_round(struct ev_loop *loop)
             free_conn(c);
         }
     }
-    while (loop->dead_watchers != NULL) {
-        struct watcher *w = loop->dead_watchers;
-        loop->dead_watchers = w->next;
-        free(w);
-    }
+    free_watchers(&loop->dead_watchers);
 }
 
 static int next_timeout(const struct ev_loop *loop)
@@ -1053,16 +1058,8 @@ void ev_loop_free(struct ev_loop *loop)
     }
     while (loop->timers != NULL)
         cancel_timer(loop, loop->timers);
-    while (loop->watchers != NULL) {
-        struct watcher *w = loop->watchers;
-        loop->watchers = w->next;
-        free(w);
-    }
-    while (loop->dead_watchers != NULL) {
-        struct watcher *w = loop->dead_watchers;
-        loop->dead_watchers = w->next;
-        free(w);
-    }
+    free_watchers(&loop->watchers);
+    free_watchers(&loop->dead_watchers);
     while (loop->listeners != NULL) {
         struct listener *l = loop->listeners;
         loop->listeners = l->next;

@@ -81,7 +81,7 @@ struct workers *workers_start(struct ev_loop *loop, long threads, long queue_lim
         int rc = pthread_create(&pool->threads[pool->count], NULL, worker, pool);
         if (rc != 0) {
             snprintf(err, EV_ERR_LEN, "starting the workers: %s", strerror(rc));
-            workers_stop(pool);
+            workers_free(pool);
             return NULL;
         }
     }
@@ -122,17 +122,30 @@ void workers_stop(struct workers *pool)
     if (pool == NULL)
         return;
     pthread_mutex_lock(&pool->lock);
+    bool joined = pool->stopping;
     pool->stopping = true;
     pthread_cond_broadcast(&pool->ready);
     pthread_mutex_unlock(&pool->lock);
-    for (long i = 0; i < pool->count; i++)
-        pthread_join(pool->threads[i], NULL);
+    if (!joined) {
+        for (long i = 0; i < pool->count; i++)
+            pthread_join(pool->threads[i], NULL);
+    }
+    /* No thread is left: the queue is this thread's alone. */
     while (pool->head != NULL) {
         struct work *w = pool->head;
         pool->head = w->next;
         w->dropped = true;
         w->done(w);
     }
+    pool->tail = &pool->head;
+    pool->queued = 0;
+}
+
+void workers_free(struct workers *pool)
+{
+    if (pool == NULL)
+        return;
+    workers_stop(pool);
     pthread_mutex_destroy(&pool->lock);
     pthread_cond_destroy(&pool->ready);
     free(pool->threads);

@@ -53,10 +53,16 @@ long workers_count(const struct workers *pool);
  * pool is stopping); w is then still the caller's. */
 int workers_submit(struct workers *pool, struct work *w);
 
-/* Stops the threads (each finishes the work in hand, which is posted back
- * as usual), calls done with dropped set for the work still queued, and
- * frees the pool.  Call it before ev_loop_free(), which runs what the
- * workers posted last. */
+/* Shutting down, in this order:
+ *     workers_stop(pool);    // no thread posts to the loop any more
+ *     ev_loop_free(loop);    // runs what the workers posted last
+ *     workers_free(pool);    // done functions run by ev_loop_free may still
+ *                            // have called workers_submit()
+ * workers_stop() stops the threads (each finishes the work in hand, which
+ * is posted back as usual) and calls done with dropped set for the work
+ * still queued; from then on workers_submit() fails with ECANCELED.
+ * workers_free() frees the pool. */
 void workers_stop(struct workers *pool);
+void workers_free(struct workers *pool);
 
 #endif

@@ -223,12 +223,7 @@ static bool read_stat(pid_t pid, char *state, int *ppid, long *utime, long *stim
 
 long proc_cpu_ms(pid_t pid)
 {
-    char state;
-    int ppid;
-    long utime, stime;
-    TK_ASSERT(read_stat(pid, &state, &ppid, &utime, &stime), "cannot read /proc/%d/stat",
-              (int)pid);
-    return (utime + stime) * 1000 / sysconf(_SC_CLK_TCK);
+    return tk_cpu_ms(pid);
 }
 
 int proc_children(pid_t pid, int *zombies)

@@ -202,7 +202,7 @@ static void timers(void)
     ev_loop_free(loop);
 }
 
-static int conn_fired[2];
+static int conn_fired[3];
 
 static long conn_tick(struct ev_conn *c, void *arg)
 {
@@ -239,6 +239,9 @@ static void conn_timers(void)
     TK_ASSERT(a != 0 && b != 0 && a != b, "ev_conn_timer_add ids %llu %llu",
               (unsigned long long)a, (unsigned long long)b);
     TK_ASSERT(ev_conn_timer_add(c, 2, close_when_both_ran, NULL) != 0, "ev_conn_timer_add");
+    uint64_t cancelled = ev_conn_timer_add(c, 1, conn_tick, (void *)2);
+    TK_ASSERT_INT_EQ(ev_conn_timer_cancel(c, cancelled), 0, "ev_conn_timer_cancel");
+    TK_ASSERT_INT_EQ(ev_conn_timer_cancel(c, cancelled), -1, "cancelling it twice");
     run_until(conn_closed, "two timers of one connection running three times each");
     TK_ASSERT_INT_EQ(rec.reason, EV_CLOSED_HERE, "the reason");
     int before[2] = {conn_fired[0], conn_fired[1]};
@@ -246,6 +249,7 @@ static void conn_timers(void)
     run_until(peer_got_eof, "the peer's end of stream");
     TK_ASSERT(conn_fired[0] == before[0] && conn_fired[1] == before[1],
               "a connection's timers ran after it closed");
+    TK_ASSERT_INT_EQ(conn_fired[2], 0, "runs of a cancelled connection timer");
     finish();
 }
 
@@ -808,6 +812,7 @@ static void workers_bounded(void)
     close(gate[0]);
     close(gate[1]);
     ev_loop_free(loop);
+    workers_free(pool);
 }
 
 static int late_gate = -1;
@@ -847,6 +852,9 @@ static void workers_stop_drops_queued(void)
     TK_ASSERT(!jobs[0].done, "the job in hand was done before the loop ran it");
     ev_loop_free(loop);
     TK_ASSERT(jobs[0].done && !jobs[0].dropped, "ev_loop_free did not finish the job in hand");
+    TK_ASSERT(workers_submit(pool, &jobs[2].work) < 0 && errno == ECANCELED,
+              "a job submitted after workers_stop was not refused");
+    workers_free(pool);
     close(gate[0]);
     close(gate[1]);
 }

@@ -262,7 +262,8 @@ static void header_extra_keys(void)
  * time in proportion to its size.  Finding duplicate keys by comparing
  * each key with all before it once froze the server (and every client of
  * it) for 18.7 s on such a request.  A bystander who asks while the server
- * reads it is answered within a second. */
+ * reads it is answered within 3 s, and the attacker within 6 s (bounds with
+ * room for a loaded machine and the sanitizers, far below 18.7 s). */
 static void many_keys_attack(void)
 {
     struct tk_proc *server = start_server();
@@ -285,7 +286,7 @@ static void many_keys_attack(void)
     long long start = tk_now_ms();
     wire_search(bystander, "json", "text for structured data, RFC 8259");
     long long waited = tk_now_ms() - start;
-    TK_ASSERT(waited < 1000, "a bystander waited %lld ms while the server read 95000 keys",
+    TK_ASSERT(waited < 3000, "a bystander waited %lld ms while the server read 95000 keys",
               waited);
     /* And the attacker's request is answered as any other, as soon: the
      * bystander may have been answered before the server began to read
@@ -293,7 +294,7 @@ static void many_keys_attack(void)
     struct wire_reply r;
     wire_read_reply(attacker, &r);
     waited = tk_now_ms() - start;
-    TK_ASSERT(waited < 2000, "reading 95000 keys took the server %lld ms", waited);
+    TK_ASSERT(waited < 6000, "reading 95000 keys took the server %lld ms", waited);
     char result[256];
     TK_ASSERT(wire_string_field(r.content, "result", result, sizeof result), "%s", r.content);
     TK_ASSERT_STR_EQ(result, "datagrams: boundaries kept, delivery not promised", "result");

@@ -141,8 +141,9 @@ static char *many_keys(size_t count, bool repeat_first, size_t *len)
 }
 
 /* 95,000 keys in a megabyte: comparing each key with all before it took
- * 18.7 s; sorting them takes milliseconds.  The bound leaves room for a
- * slow machine and a sanitizer build. */
+ * 18.7 s; sorting them takes milliseconds (a few hundred under the
+ * sanitizers).  The bound of 8 s leaves room for a slow, loaded machine and
+ * a sanitizer build, and is still far below the quadratic time. */
 static void linear_keys(void)
 {
     size_t len;
@@ -155,7 +156,7 @@ static void linear_keys(void)
     TK_ASSERT_INT_EQ(obj.count, 95000, "members");
     TK_ASSERT(json_get(&obj, "k94999") != NULL, "the last key");
     json_object_free(&obj);
-    TK_ASSERT(took < 3000, "95000 keys took %lld ms to read", took);
+    TK_ASSERT(took < 8000, "95000 keys took %lld ms to read", took);
     free(text);
 
     text = many_keys(95000, true, &len);
@@ -163,7 +164,7 @@ static void linear_keys(void)
     TK_ASSERT(json_parse_object(text, len, &obj, err) < 0, "a duplicate among 95001 keys");
     took = tk_now_ms() - start;
     TK_ASSERT(strstr(err, "duplicate key") != NULL, "%s", err);
-    TK_ASSERT(took < 3000, "95001 keys took %lld ms to read", took);
+    TK_ASSERT(took < 8000, "95001 keys took %lld ms to read", took);
     free(text);
 }
 

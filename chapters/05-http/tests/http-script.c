@@ -18,7 +18,11 @@
  *                   client closes it
  *
  * It deliberately knows nothing of HTTP beyond finding the end of a request:
- * the responses are whatever the test wrote, malformed ones included.
+ * the responses are whatever the test wrote, malformed ones included.  The
+ * lesson uses it too, with the canned responses of chapters/05-http/samples/,
+ * to show http-get meeting a cut body or a server that never answers; so it
+ * is built into build/bin and keeps the habits of every program (--help,
+ * usage errors with status 2, SIGINT and SIGTERM end it with status 0).
  */
 #define _GNU_SOURCE /* memmem */
 #include "testkit.h"
@@ -194,9 +198,32 @@ static void wait_for_close(int fd)
         ;
 }
 
+static void usage(FILE *out, int status)
+{
+    fprintf(out,
+            "usage: http-script [OPTIONS] [HOST] PORT RESPONSE-FILE...\n"
+            "Answers the Nth connection's request with the bytes of the Nth file\n"
+            "(the last one once the list runs out), then closes it.  $PORT in a\n"
+            "file is replaced by the server's port.\n"
+            "  --log FILE   append every request received to FILE\n"
+            "  --dribble    send the response one byte at a time, 1 ms apart\n"
+            "  --pattern N  then send N more bytes of a fixed pattern\n"
+            "  --silent     read the request and never answer\n"
+            "  --hold       after the response, wait for the client to close\n");
+    exit(status);
+}
+
+static void exit_now(int signo)
+{
+    (void)signo;
+    _exit(0);
+}
+
 int main(int argc, char **argv)
 {
     int i = 1;
+    if (argc == 2 && strcmp(argv[1], "--help") == 0)
+        usage(stdout, 0);
     for (; i < argc && argv[i][0] == '-' && argv[i][1] == '-'; i++) {
         if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
             log_path = argv[++i];
@@ -209,18 +236,18 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--hold") == 0)
             hold = true;
         else
-            break;
+            usage(stderr, 2);
     }
     /* [HOST] PORT FILE...: a HOST is told apart from a PORT by its letters
      * or colons. */
     const char *host = "127.0.0.1";
     if (i < argc && strspn(argv[i], "0123456789") != strlen(argv[i]))
         host = argv[i++];
-    if (argc - i < 2) {
-        fprintf(stderr, "usage: http-script [OPTIONS] [HOST] PORT RESPONSE-FILE...\n");
-        return 2;
-    }
+    if (argc - i < 2)
+        usage(stderr, 2);
     signal(SIGPIPE, SIG_IGN);
+    signal(SIGINT, exit_now);
+    signal(SIGTERM, exit_now);
     int listener = listen_on(host, argv[i++]);
     char **files = argv + i;
     int nfiles = argc - i;

@@ -483,6 +483,23 @@ static void timeout(void)
     TK_ASSERT_BYTES_EQ(p->out_text, p->out_len, "hel", 3, "the part that came");
 }
 
+/* Without -m, a server that accepts and never answers is given up on after
+ * --idle-timeout (default 60 s) without progress: exit 28. */
+static void idle_timeout(void)
+{
+    struct tk_proc *s = SCRIPT("--silent", "0", response("r", OK_HELLO));
+    long long start = tk_now_ms();
+    struct tk_proc *p = GET("--idle-timeout", "0.5", url(s, "/"));
+    expect_error(p, 28, "no progress for 0.5 seconds");
+    long long took = tk_now_ms() - start;
+    TK_ASSERT(took >= 400 && took < 4000, "--idle-timeout 0.5 took %lld ms", took);
+    /* A server that answers slowly but steadily is not idle. */
+    struct tk_proc *s2 = SCRIPT("--dribble", "0", response("r", OK_HELLO));
+    expect_body(GET("--idle-timeout", "0.5", url(s2, "/")), "hello", 0);
+    tk_assert_usage_error(GET("--idle-timeout", "0", url(s2, "/")));
+    tk_assert_usage_error(GET(url(s2, "/"), "--idle-timeout"));
+}
+
 static void unresolvable(void)
 {
     /* .invalid never resolves (RFC 6761); a resolver that cannot answer in
@@ -693,6 +710,7 @@ static const struct tk_case cases[] = {
     {"get.truncated", truncated},
     {"get.malformed", malformed},
     {"get.no-final-response", no_final_response},
+    {"get.idle-timeout", idle_timeout},
     {"get.redirect-credentials", redirect_credentials},
     {"get.empty-reply", empty_reply},
     {"get.timeout", timeout},
