@@ -262,11 +262,12 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
 }
 
 /* The connection's timers were cancelled before this runs: free what they
- * would have sent. */
+ * would have sent.  The log line is the one ws-server writes for its other
+ * services. */
 static void on_close(struct ws *ws, int code, const char *reason)
 {
-    (void)code;
-    (void)reason;
+    printf("%s %s closed %d%s%s\n", ws_peer(ws), ws_target(ws), code, *reason ? " " : "",
+           reason);
     struct session *s = ws_user(ws);
     if (!s)
         return;

@@ -185,23 +185,6 @@ static void got_container(const struct job *job, const struct json_value *result
     request("GetWidgetProperties", widget->string, job->container);
 }
 
-/* The text of a result object, written anew member by member. */
-static char *object_text(const struct json_value *object)
-{
-    struct json_writer w;
-    char err[JSON_ERR_LEN];
-    size_t len;
-    json_writer_begin(&w);
-    for (size_t i = 0; i < object->object.count; i++)
-        json_write_value(&w, object->object.members[i].key, &object->object.members[i].value);
-    char *text = json_writer_end(&w, &len, err);
-    if (!text) {
-        fprintf(stderr, "ws-inspect: writing the properties: %s\n", err);
-        exit(1);
-    }
-    return text;
-}
-
 static void got_properties(const struct job *job, const struct json_value *result)
 {
     if (result->type != JSON_OBJECT) {
@@ -210,7 +193,12 @@ static void got_properties(const struct job *job, const struct json_value *resul
         app.failed = true;
         return;
     }
-    char *text = object_text(result);
+    size_t len;
+    char *text = rpc_object_text(result, &len);
+    if (!text) {
+        fprintf(stderr, "ws-inspect: out of memory\n");
+        exit(1);
+    }
     app.properties[job->container] = text;
     app.inspected++;
 }

@@ -4,9 +4,9 @@
  * room: each text message goes to every member.  One for /inspect reaches
  * the document inspector, requests with ids (inspect-service.h).  An
  * upgrade request for any other path is an echo session: every message
- * comes back unchanged.  A
- * plain GET is answered with a file from the root directory (by default the
- * chapter's demo page, which a browser opens to chat).
+ * comes back unchanged.  A plain GET is answered with a file from the root
+ * directory (by default the chapter's demo page, which a browser opens to
+ * chat).
  *
  * Every connection starts as HTTP, read with chapter 05's parser; the
  * upgrade hands it to the WebSocket library (ws.h), which from then on
@@ -153,9 +153,14 @@ static const struct ws_handlers *route(const char *target)
 {
     if (path_is(target, "/chat"))
         return &chat_handlers;
-    if (path_is(target, "/inspect"))
-        return &inspect_handlers;
     return &echo_handlers;
+}
+
+/* The services of the chapter's second part come first: /inspect is the
+ * document inspector, requests with ids (inspect-service.h). */
+static const struct ws_handlers *route_all(const char *target)
+{
+    return path_is(target, "/inspect") ? &inspect_handlers : route(target);
 }
 
 /* ---- static files --------------------------------------------------------------------- */
@@ -273,7 +278,7 @@ static void upgrade(struct ev_conn *c, struct http_parser *p)
 {
     struct server *s = ev_server(c);
     printf("%s upgrade %s\n", ev_peer(c), p->msg.target);
-    struct ws *ws = ws_accept(c, &p->msg, route(p->msg.target), &s->options, NULL);
+    struct ws *ws = ws_accept(c, &p->msg, route_all(p->msg.target), &s->options, NULL);
     if (ws != NULL) {
         http_parser_free(p);
         free(p);

@@ -86,26 +86,15 @@ static void send_more(void)
         fetch(app.next++);
 }
 
-static char *object_text(const struct json_value *object)
-{
-    struct json_writer w;
-    char err[JSON_ERR_LEN];
-    size_t len;
-    json_writer_begin(&w);
-    for (size_t i = 0; i < object->object.count; i++)
-        json_write_value(&w, object->object.members[i].key, &object->object.members[i].value);
-    char *text = json_writer_end(&w, &len, err);
-    if (!text)
-        out_of_memory();
-    return text;
-}
-
 static void on_reply(struct rpc_client *rpc, const struct rpc_reply *reply, void *arg)
 {
     size_t i = (size_t)arg;
     app.ended++;
+    size_t len;
     if (reply->status == RPC_OK && reply->result->type == JSON_OBJECT) {
-        app.results[i] = object_text(reply->result);
+        app.results[i] = rpc_object_text(reply->result, &len);
+        if (!app.results[i])
+            out_of_memory();
     } else {
         fprintf(stderr, "ws-fetch-widgets: %s: %s\n", app.widgets[i],
                 reply->message ? reply->message : "the result is not an object");

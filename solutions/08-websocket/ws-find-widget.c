@@ -94,13 +94,8 @@ static void cancel_the_rest(void)
 
 static void print_widget(const struct json_value *widget)
 {
-    struct json_writer w;
-    char err[JSON_ERR_LEN];
     size_t len;
-    json_writer_begin(&w);
-    for (size_t i = 0; i < widget->object.count; i++)
-        json_write_value(&w, widget->object.members[i].key, &widget->object.members[i].value);
-    char *text = json_writer_end(&w, &len, err);
+    char *text = rpc_object_text(widget, &len);
     if (!text)
         out_of_memory();
     printf("%s\n", text);

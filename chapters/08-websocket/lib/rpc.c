@@ -307,6 +307,18 @@ void rpc_client_closed(struct rpc_client *rpc, const char *why)
     }
 }
 
+char *rpc_object_text(const struct json_value *object, size_t *len)
+{
+    if (!object || object->type != JSON_OBJECT)
+        return NULL;
+    struct json_writer w;
+    char err[JSON_ERR_LEN];
+    json_writer_begin(&w);
+    for (size_t i = 0; i < object->object.count; i++)
+        json_write_value(&w, object->object.members[i].key, &object->object.members[i].value);
+    return json_writer_end(&w, len, err);
+}
+
 void rpc_client_free(struct rpc_client *rpc)
 {
     if (!rpc)

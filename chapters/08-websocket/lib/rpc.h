@@ -133,6 +133,11 @@ const struct rpc_stats *rpc_client_stats(const struct rpc_client *rpc);
 void *rpc_client_user(const struct rpc_client *rpc);
 struct ws *rpc_client_ws(const struct rpc_client *rpc);
 
+/* The text of an object that was read, such as a reply's result, written
+ * anew on one line: for printing it.  malloc'd, NUL-terminated, *len bytes;
+ * NULL if object is not an object or memory ran out. */
+char *rpc_object_text(const struct json_value *object, size_t *len);
+
 /* Frees the client.  Requests still in flight are dropped without their
  * callbacks: call rpc_client_closed() first to fail them. */
 void rpc_client_free(struct rpc_client *rpc);
