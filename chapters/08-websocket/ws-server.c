@@ -153,14 +153,9 @@ static const struct ws_handlers *route(const char *target)
 {
     if (path_is(target, "/chat"))
         return &chat_handlers;
+    if (path_is(target, "/inspect")) /* requests with ids: inspect-service.h */
+        return &inspect_handlers;
     return &echo_handlers;
-}
-
-/* The services of the chapter's second part come first: /inspect is the
- * document inspector, requests with ids (inspect-service.h). */
-static const struct ws_handlers *route_all(const char *target)
-{
-    return path_is(target, "/inspect") ? &inspect_handlers : route(target);
 }
 
 /* ---- static files --------------------------------------------------------------------- */
@@ -278,7 +273,7 @@ static void upgrade(struct ev_conn *c, struct http_parser *p)
 {
     struct server *s = ev_server(c);
     printf("%s upgrade %s\n", ev_peer(c), p->msg.target);
-    struct ws *ws = ws_accept(c, &p->msg, route_all(p->msg.target), &s->options, NULL);
+    struct ws *ws = ws_accept(c, &p->msg, route(p->msg.target), &s->options, NULL);
     if (ws != NULL) {
         http_parser_free(p);
         free(p);
