@@ -134,7 +134,9 @@ static bool random_mask(struct ws *ws, uint8_t mask[4])
 }
 
 /* One frame.  A client masks it with a fresh key (§5.3); the payload is
- * masked through a small buffer, so the caller's data stays as it is. */
+ * masked through a buffer, so the caller's data stays as it is.  The
+ * buffer is big enough for the loop to send each piece straight from it
+ * (see DIRECT_WRITE in evloop.c) rather than copy it once more. */
 static int send_frame(struct ws *ws, bool fin, unsigned opcode, const void *data, size_t len)
 {
     uint8_t header[WS_MAX_HEADER];
@@ -147,7 +149,7 @@ static int send_frame(struct ws *ws, bool fin, unsigned opcode, const void *data
         return -1;
     if (!masked)
         return len > 0 ? ev_write(ws->c, data, len) : 0;
-    uint8_t chunk[16 * 1024];
+    uint8_t chunk[64 * 1024];
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof chunk ? len - done : sizeof chunk;
         ws_unmask(chunk, (const uint8_t *)data + done, n, mask, done);
