@@ -22,6 +22,7 @@ static void http_data(struct ev_conn *c)
     if (e == HTTP_HEAD) {
         ev_set_data(c, NULL);
         ws_accept(c, &p->msg, served, NULL, NULL);
+        http_parser_free(p); /* the parser's buffers, then the parser */
         free(p);
     } else if (e == HTTP_ERROR) {
         ev_close_now(c);
@@ -36,7 +37,13 @@ static void http_open(struct ev_conn *c)
     ev_set_data(c, p);
 }
 
-static void http_close(struct ev_conn *c) { free(ev_data(c)); }
+static void http_close(struct ev_conn *c)
+{
+    struct http_parser *p = ev_data(c);
+    if (p != NULL)
+        http_parser_free(p);
+    free(p);
+}
 
 static const struct ev_handlers http_handlers = {
     .on_open = http_open, .on_data = http_data, .on_close = http_close};
