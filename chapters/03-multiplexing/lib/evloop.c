@@ -18,6 +18,7 @@
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +28,12 @@
 #define MAX_EVENTS 256
 #define ACCEPTS_PER_ROUND 64
 #define READ_CHUNK (64 * 1024)
+
+/* A write at least this big is offered to the kernel at once (after what
+ * is queued) instead of being copied into the output buffer first: copying
+ * a 4 MiB message costs as much as sending it.  Smaller writes wait for the
+ * end of the round, so the pieces of one reply leave together. */
+#define DIRECT_WRITE (16 * 1024)
 
 /* ---- byte buffers ----------------------------------------------------------------
  *
@@ -153,6 +160,7 @@ struct ev_conn {
     bool held;          /* on_data left input because the output was full */
     bool kick;          /* new handlers: give them the pending input */
     bool resuming;      /* held, output drained: on_data again next round */
+    bool sent_direct;   /* ev_write() sent some output itself (see flush) */
     struct ev_conn *next_dirty, *next_dead, *next_resume;
     struct ev_conn *prev, *next; /* every connection of the loop */
 
@@ -612,7 +620,8 @@ static void flush(struct ev_conn *c)
         update_interest(c);
         return;
     }
-    bool had_output = buffer_len(&c->out) > 0;
+    bool had_output = buffer_len(&c->out) > 0 || c->sent_direct;
+    c->sent_direct = false;
     while (buffer_len(&c->out) > 0) {
         ssize_t n = send(c->src.fd, c->out.data + c->out.start, buffer_len(&c->out),
                          MSG_NOSIGNAL);
@@ -650,7 +659,9 @@ static void flush(struct ev_conn *c)
         }
         if (had_output && c->h->on_drain != NULL)
             c->h->on_drain(c);
-        if (!c->dead && done_with(c)) {
+        /* Output that on_drain sent itself (ev_write() of a large piece)
+         * brings the connection back here for the next on_drain. */
+        if (!c->dead && !c->sent_direct && done_with(c)) {
             kill_conn(c, EV_PEER_CLOSED, 0);
             return;
         }
@@ -1205,10 +1216,45 @@ size_t ev_line(struct ev_conn *c, size_t max, bool *too_long)
     return 0;
 }
 
+/* A large write: sends the queued output and then data with one
+ * sendmsg(), as much as the socket takes now, and returns how much of data
+ * went.  Errors are left for flush() to meet again on its next send. */
+static size_t write_direct(struct ev_conn *c, const void *data, size_t len)
+{
+    size_t queued = buffer_len(&c->out);
+    struct iovec iov[2] = {
+        {.iov_base = queued > 0 ? c->out.data + c->out.start : NULL, .iov_len = queued},
+        {.iov_base = (void *)data, .iov_len = len},
+    };
+    int first = queued > 0 ? 0 : 1;
+    struct msghdr msg = {.msg_iov = iov + first, .msg_iovlen = (size_t)(2 - first)};
+    ssize_t n;
+    do
+        n = sendmsg(c->src.fd, &msg, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0)
+        return 0;
+    c->sent_direct = true;
+    if ((size_t)n <= queued) {
+        buffer_drop(&c->out, (size_t)n);
+        return 0;
+    }
+    buffer_drop(&c->out, queued);
+    return (size_t)n - queued;
+}
+
 int ev_write(struct ev_conn *c, const void *data, size_t len)
 {
     if (c->dead || c->closing || len == 0)
         return 0;
+    if (len >= DIRECT_WRITE && !c->connecting) {
+        size_t sent = write_direct(c, data, len);
+        data = (const char *)data + sent;
+        len -= sent;
+        mark_dirty(c);
+        if (len == 0)
+            return 0;
+    }
     if (!buffer_append(&c->out, data, len)) {
         kill_conn(c, EV_FAILED, ENOMEM);
         return -1;

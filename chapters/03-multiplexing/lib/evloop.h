@@ -212,8 +212,11 @@ void ev_consume(struct ev_conn *c, size_t n);
 size_t ev_line(struct ev_conn *c, size_t max, bool *too_long);
 
 /* Queues len bytes to be sent.  They are copied; the loop sends them when
- * the socket can take them.  Returns 0, or -1 if out of memory (the
- * connection is then closed). */
+ * the socket can take them.  A large write (16 KiB or more) is offered to
+ * the socket at once, behind what is queued, and only what the socket does
+ * not take is copied: a 4 MiB reply is not copied just to be sent.  Either
+ * way the caller's bytes may be reused when this returns.  Returns 0, or -1
+ * if out of memory (the connection is then closed). */
 int ev_write(struct ev_conn *c, const void *data, size_t len);
 
 /* The number of bytes queued and not yet sent. */

@@ -386,6 +386,43 @@ static void half_close_long_reply(void)
     finish();
 }
 
+/* A large write goes to the socket at once, but behind what is queued:
+ * the bytes still arrive in the order they were written. */
+#define LARGE_WRITE (1024 * 1024 + 7)
+static char *large;
+
+static void small_large_small(struct ev_conn *c)
+{
+    size_t len;
+    ev_input(c, &len);
+    ev_consume(c, len);
+    ev_write(c, "head", 4);
+    ev_write(c, large, LARGE_WRITE);
+    ev_write(c, "tail", 4);
+    ev_close(c);
+}
+
+static const struct ev_handlers writes_in_order = {.on_data = small_large_small,
+                                                   .on_close = record_close};
+
+static void large_write_in_order(void)
+{
+    large = malloc(LARGE_WRITE);
+    TK_ASSERT(large != NULL, "out of memory");
+    for (size_t i = 0; i < LARGE_WRITE; i++)
+        large[i] = (char)(i * 31 + i / 4096);
+    new_loop();
+    pair_with(&writes_in_order, "go", 2, false);
+    run_until(peer_got_eof, "the end of the writes");
+    TK_ASSERT_INT_EQ(peer.len, LARGE_WRITE + 8, "bytes received");
+    TK_ASSERT(memcmp(peer.data, "head", 4) == 0, "the small write queued first comes first");
+    TK_ASSERT(memcmp(peer.data + 4, large, LARGE_WRITE) == 0, "the large write, intact");
+    TK_ASSERT(memcmp(peer.data + 4 + LARGE_WRITE, "tail", 4) == 0, "the small write after it");
+    TK_ASSERT_INT_EQ(rec.reason, EV_CLOSED_HERE, "the reason");
+    free(large);
+    finish();
+}
+
 static long answer_late(struct ev_conn *c, void *arg)
 {
     (void)arg;
@@ -907,6 +944,7 @@ static const struct tk_case cases[] = {
     {"evloop.swap-outside-on-data", swap_outside_on_data},
     {"evloop.half-close-answers", half_close_answers},
     {"evloop.half-close-long-reply", half_close_long_reply},
+    {"evloop.large-write-in-order", large_write_in_order},
     {"evloop.on-eof-keeps-open", on_eof_keeps_open},
     {"evloop.output-bound", output_bound},
     {"evloop.input-stall-reported", input_stall_reported},

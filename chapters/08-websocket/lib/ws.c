@@ -27,6 +27,50 @@ enum ws_state {
  * large message does not keep its memory for the life of the connection. */
 #define KEEP_BUFFER (64 * 1024)
 
+/* Large reassembly buffers are not given back to the system at once but
+ * kept for the next large message, a few per thread (each loop runs on one
+ * thread), bounded in total.  Fresh memory costs a page fault and the
+ * zeroing of a page for every 4 KiB the message fills (1024 of them for
+ * 4 MiB, as much work as unmasking it), while a kept buffer is ready.  The
+ * spares belong to no connection: an idle connection still holds none. */
+#define SPARE_BUFFERS 4
+#define SPARE_BYTES (32 * 1024 * 1024)
+
+struct spare {
+    char *data;
+    size_t cap;
+};
+static _Thread_local struct spare spares[SPARE_BUFFERS];
+static _Thread_local size_t spare_bytes;
+
+/* A kept buffer of at least need bytes, or NULL. */
+static char *take_spare(size_t need, size_t *cap)
+{
+    for (int i = 0; i < SPARE_BUFFERS; i++) {
+        if (spares[i].data != NULL && spares[i].cap >= need) {
+            char *data = spares[i].data;
+            *cap = spares[i].cap;
+            spare_bytes -= spares[i].cap;
+            spares[i] = (struct spare){0};
+            return data;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps a large buffer for later if there is room, else frees it. */
+static void give_back(char *data, size_t cap)
+{
+    for (int i = 0; i < SPARE_BUFFERS && spare_bytes + cap <= SPARE_BYTES; i++) {
+        if (spares[i].data == NULL) {
+            spares[i] = (struct spare){data, cap};
+            spare_bytes += cap;
+            return;
+        }
+    }
+    free(data);
+}
+
 struct ws {
     struct ev_conn *c;
     enum ws_role role;          /* WS_SERVER reads masked frames */
@@ -134,7 +178,9 @@ static bool random_mask(struct ws *ws, uint8_t mask[4])
 }
 
 /* One frame.  A client masks it with a fresh key (§5.3); the payload is
- * masked through a small buffer, so the caller's data stays as it is. */
+ * masked through a buffer, so the caller's data stays as it is.  The
+ * buffer is big enough for the loop to send each piece straight from it
+ * (see DIRECT_WRITE in evloop.c) rather than copy it once more. */
 static int send_frame(struct ws *ws, bool fin, unsigned opcode, const void *data, size_t len)
 {
     uint8_t header[WS_MAX_HEADER];
@@ -147,7 +193,7 @@ static int send_frame(struct ws *ws, bool fin, unsigned opcode, const void *data
         return -1;
     if (!masked)
         return len > 0 ? ev_write(ws->c, data, len) : 0;
-    uint8_t chunk[16 * 1024];
+    uint8_t chunk[64 * 1024];
     for (size_t done = 0; done < len;) {
         size_t n = len - done < sizeof chunk ? len - done : sizeof chunk;
         ws_unmask(chunk, (const uint8_t *)data + done, n, mask, done);
@@ -319,6 +365,8 @@ static int on_header(struct ws *ws)
     if (h->length > ws->max_message - ws->message_len)
         return fail(ws, WS_CLOSE_TOO_BIG, "message larger than the limit");
     size_t needed = ws->message_len + (size_t)h->length;
+    if (ws->message == NULL && needed > KEEP_BUFFER)
+        ws->message = take_spare(needed, &ws->message_cap);
     if (needed > ws->message_cap) {
         /* Grow by doubling, so many small fragments cost no more than one
          * big frame, but never past the limit. */
@@ -373,7 +421,7 @@ static int on_frame_end(struct ws *ws)
         ws->h->on_message(ws, (enum ws_opcode)opcode, ws->message ? ws->message : "",
                           ws->message_len);
     if (ws->message_cap > KEEP_BUFFER) {
-        free(ws->message);
+        give_back(ws->message, ws->message_cap);
         ws->message = NULL;
         ws->message_cap = 0;
     }

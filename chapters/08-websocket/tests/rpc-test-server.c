@@ -22,7 +22,7 @@ static void http_data(struct ev_conn *c)
     if (e == HTTP_HEAD) {
         ev_set_data(c, NULL);
         ws_accept(c, &p->msg, served, NULL, NULL);
-        http_parser_free(p);
+        http_parser_free(p); /* the parser's buffers, then the parser */
         free(p);
     } else if (e == HTTP_ERROR) {
         ev_close_now(c);
@@ -40,10 +40,9 @@ static void http_open(struct ev_conn *c)
 static void http_close(struct ev_conn *c)
 {
     struct http_parser *p = ev_data(c);
-    if (p) {
+    if (p != NULL)
         http_parser_free(p);
-        free(p);
-    }
+    free(p);
 }
 
 static const struct ev_handlers http_handlers = {
