@@ -161,6 +161,7 @@ struct ev_conn {
     bool kick;          /* new handlers: give them the pending input */
     bool resuming;      /* held, output drained: on_data again next round */
     bool sent_direct;   /* ev_write() sent some output itself (see flush) */
+    size_t sent_this_round; /* how much of it, since the last flush */
     struct ev_conn *next_dirty, *next_dead, *next_resume;
     struct ev_conn *prev, *next; /* every connection of the loop */
 
@@ -622,6 +623,7 @@ static void flush(struct ev_conn *c)
     }
     bool had_output = buffer_len(&c->out) > 0 || c->sent_direct;
     c->sent_direct = false;
+    c->sent_this_round = 0;
     while (buffer_len(&c->out) > 0) {
         ssize_t n = send(c->src.fd, c->out.data + c->out.start, buffer_len(&c->out),
                          MSG_NOSIGNAL);
@@ -1235,6 +1237,7 @@ static size_t write_direct(struct ev_conn *c, const void *data, size_t len)
     if (n <= 0)
         return 0;
     c->sent_direct = true;
+    c->sent_this_round += (size_t)n;
     if ((size_t)n <= queued) {
         buffer_drop(&c->out, (size_t)n);
         return 0;
@@ -1411,9 +1414,12 @@ bool ev_input_ended(const struct ev_conn *c)
     return c->input_ended;
 }
 
+/* Output that large writes sent at once this round counts too: a handler
+ * whose client reads fast would otherwise never see its output full, and
+ * answer a whole flood of pipelined requests in one callback. */
 bool ev_output_full(const struct ev_conn *c)
 {
-    return buffer_len(&c->out) > c->output_limit;
+    return buffer_len(&c->out) + c->sent_this_round > c->output_limit;
 }
 
 enum ev_reason ev_close_reason(const struct ev_conn *c)
