@@ -12,6 +12,7 @@
  * The exit status says what went wrong, with curl's numbers.
  */
 #include "http.h"
+#include "net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,13 +108,6 @@ __attribute__((format(printf, 2, 3))) static int fail(int code, const char *fmt,
 
 /* ---- time --------------------------------------------------------------------- */
 
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* What poll() should wait: the time left before the deadline, and never
  * more than the idle timeout. */
 static int time_left(void)
@@ -121,7 +115,7 @@ static int time_left(void)
     long long idle = (long long)(opt.idle_timeout * 1000);
     if (deadline_ms == 0)
         return (int)idle;
-    long long left = deadline_ms - now_ms();
+    long long left = deadline_ms - net_now_ms();
     return left <= 0 ? 0 : left > idle ? (int)idle : (int)left;
 }
 
@@ -130,7 +124,7 @@ static int time_left(void)
 static const char *why_timed_out(void)
 {
     static char text[96];
-    if (deadline_ms != 0 && now_ms() >= deadline_ms)
+    if (deadline_ms != 0 && net_now_ms() >= deadline_ms)
         snprintf(text, sizeof text, "timed out after %g seconds", opt.max_time);
     else
         snprintf(text, sizeof text, "timed out: no progress for %g seconds", opt.idle_timeout);
@@ -140,7 +134,7 @@ static const char *why_timed_out(void)
 /* True once the -m deadline has passed. */
 static bool past_deadline(void)
 {
-    return deadline_ms != 0 && now_ms() >= deadline_ms;
+    return deadline_ms != 0 && net_now_ms() >= deadline_ms;
 }
 
 /* Waits until fd is ready for events; false once the deadline passes.  The
@@ -207,31 +201,17 @@ static int resolve(const struct http_url *url, struct addrinfo **list)
 
 /* ---- connecting ---------------------------------------------------------------- */
 
-/* A nonblocking connect() returns at once with EINPROGRESS; the socket
- * becomes writable when the handshake has finished, and SO_ERROR tells how. */
+/* Chapter 01's nonblocking connect() with a deadline (EINPROGRESS, then
+ * writable, then SO_ERROR), bounded by what -m and --idle-timeout leave;
+ * the socket stays nonblocking for the rest of the transfer. */
 static int connect_one(const struct addrinfo *ai, int *error)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0) {
+    char err[NET_ERR_LEN];
+    int fd = net_connect_address(ai, net_now_ms() + time_left(), err);
+    if (fd < 0 || net_set_nonblocking(fd) < 0) {
         *error = errno;
-        return -1;
-    }
-    if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0 ||
-        (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)) {
-        *error = errno;
-        close(fd);
-        return -1;
-    }
-    if (!wait_for(fd, POLLOUT)) {
-        *error = ETIMEDOUT;
-        close(fd);
-        return -1;
-    }
-    socklen_t len = sizeof *error;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, error, &len) < 0)
-        *error = errno;
-    if (*error != 0) {
-        close(fd);
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     return fd;
@@ -582,7 +562,7 @@ int main(int argc, char **argv)
 {
     parse_args(argc, argv);
     if (opt.max_time > 0)
-        deadline_ms = now_ms() + (long long)(opt.max_time * 1000);
+        deadline_ms = net_now_ms() + (long long)(opt.max_time * 1000);
     const char *method = opt.method ? opt.method : opt.head ? "HEAD" : opt.data ? "POST" : "GET";
     const char *body = opt.data;
     static char url_text[2][HTTP_MAX_LINE + 300];

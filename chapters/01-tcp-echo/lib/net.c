@@ -180,7 +180,7 @@ static bool writable_before(int fd, long long deadline)
  * socket is nonblocking while it connects: connect() then returns at once
  * with EINPROGRESS, the socket turns writable when the handshake is over,
  * and SO_ERROR tells how it went.  It is put back in blocking mode after. */
-static int connect_before(const struct addrinfo *ai, long long deadline, char *err)
+int net_connect_address(const struct addrinfo *ai, long long deadline, char *err)
 {
     char where[NET_ADDR_LEN];
 
@@ -228,7 +228,7 @@ int net_connect_timeout(const char *host, const char *port, int socktype, long t
     int fd = -1;
     int error = 0;
     for (struct addrinfo *ai = list; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = connect_before(ai, deadline, err);
+        fd = net_connect_address(ai, deadline, err);
         if (fd < 0)
             error = errno;
         if (fd < 0 && error == ETIMEDOUT)

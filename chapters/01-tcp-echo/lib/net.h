@@ -46,6 +46,14 @@ int net_connect(const char *host, const char *port, int socktype, char *err);
 int net_connect_timeout(const char *host, const char *port, int socktype, long timeout_ms,
                         char *err);
 
+/* The connect of net_connect_timeout() for one address that the caller
+ * resolved itself (a program that runs getaddrinfo() in a thread of its
+ * own, to bound it too): deadline is a time of net_now_ms().  Returns a
+ * blocking socket, or -1 with errno set (ETIMEDOUT when the deadline
+ * passed) and "connecting to ADDR: reason" in err. */
+struct addrinfo;
+int net_connect_address(const struct addrinfo *ai, long long deadline, char *err);
+
 /* Writes ADDR as "192.0.2.1:80" or "[2001:db8::1]:80" into out (at least
  * NET_ADDR_LEN bytes).  Returns out. */
 char *net_format_address(const struct sockaddr *addr, char *out, size_t outlen);
