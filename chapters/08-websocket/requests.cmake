@@ -47,16 +47,12 @@ if(TARGET ws-server AND TARGET ws-client)
         OUTSIDE_INSPECT_CLIENT="${CMAKE_CURRENT_SOURCE_DIR}/tests/inspect-client.py")
     course_test(DRIVER test-ch08-inspect KIND lesson TIMEOUT 60
         PROGRAMS ws-server ws-client ws-inspect
-        CASES inspect.help inspect.bad-usage inspect.document-1
-              inspect.document-1-sequential inspect.replies-out-of-order
-              inspect.document-2 inspect.document-without-widgets
-              inspect.unknown-document inspect.refused inspect.service-errors
-              inspect.slow-consumer inspect.python-client)
+    CASES_FROM tests/test-inspect.c)
 
     course_test_driver(test-ch08-browser SOURCES tests/test-browser.c)
     course_test(DRIVER test-ch08-browser KIND lesson TIMEOUT 90
         PROGRAMS ws-server ws-client
-        CASES browser.chat)
+    CASES_FROM tests/test-browser.c)
 endif()
 
 # ---- exercises 4 and 5: exercises/08-websocket (the learner's) and solutions/
@@ -67,10 +63,10 @@ course_test_driver(test-ch08-ex4 SOURCES tests/ex4-rpc-cancel.c)
 target_link_libraries(test-ch08-ex4 PRIVATE rpc rpc-test-server)
 course_test(DRIVER test-ch08-ex4 KIND graded EXERCISE 4
     EXERCISE_PROGRAMS ws-find-widget
-    CASES first-table first-chart-to-arrive containers-in-flight)
+    CASES_FROM tests/ex4-rpc-cancel.c)
 
 course_test_driver(test-ch08-ex5 SOURCES tests/ex5-rpc-limit.c)
 target_link_libraries(test-ch08-ex5 PRIVATE rpc rpc-test-server)
 course_test(DRIVER test-ch08-ex5 KIND graded EXERCISE 5
     EXERCISE_PROGRAMS ws-fetch-widgets
-    CASES limit-4 limit-1 default-limit errors-in-between)
+    CASES_FROM tests/ex5-rpc-limit.c)
