@@ -457,6 +457,37 @@ static void reader_that_stalls(void)
     close(stalled);
 }
 
+/* A client may send its requests and then shut down its sending side: its
+ * end of stream means "no more requests", not "stop answering".  Both
+ * answers arrive whole, then the server closes.  (The loop used to close
+ * at the client's end of stream: 4 MB of a 20 MB answer, and no answer at
+ * all to the second request.) */
+static void half_close_answered(void)
+{
+    make_tree();
+    char p[1024];
+    make_path(p, sizeof p, root, "big.bin");
+    size_t size = 16u << 20;
+    unsigned char *big = keep(tk_alloc(size));
+    tk_fill_pattern(big, size, 5);
+    write_file(p, big, size);
+    struct tk_proc *s = tk_start_server(tk_program("http-serve"), "--root", root, "--timeout",
+                                        "10", "127.0.0.1", "0", (char *)NULL);
+    int fd = tk_connect("127.0.0.1", s->port);
+    send_text(fd, "GET /big.bin HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /hello.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+    TK_ASSERT(shutdown(fd, SHUT_WR) == 0, "shutdown: %s", strerror(errno));
+    tk_sleep_ms(200); /* the end of stream reaches the server before the answer is out */
+    struct response r = read_response(fd, false);
+    TK_ASSERT_INT_EQ(r.status, 200, "the first answer");
+    TK_ASSERT_BYTES_EQ(r.body, r.body_len, big, size, "16 MiB, byte for byte");
+    r = read_response(fd, false);
+    TK_ASSERT_INT_EQ(r.status, 200, "the second answer");
+    TK_ASSERT_STR_EQ(r.body, "hello, world\n", "its body");
+    TK_ASSERT(tk_recv_eof(fd, 5000), "then the server closes");
+    close(fd);
+}
+
 static void ipv6(void)
 {
     if (!tk_have_ipv6_loopback())
@@ -698,6 +729,7 @@ static const struct tk_case cases[] = {
     {"serve.slow-client", slow_client},
     {"serve.dribbling-client", dribbling_client},
     {"serve.reader-that-stalls", reader_that_stalls},
+    {"serve.half-close-answered", half_close_answered},
     {"serve.ipv6", ipv6},
     {"serve.log-lines", log_lines},
     {NULL, NULL},
