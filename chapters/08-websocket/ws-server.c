@@ -257,12 +257,11 @@ static void serve_file(struct ev_conn *c, const struct http_message *m)
 
 static void on_http_open(struct ev_conn *c)
 {
-    struct http_parser *p = malloc(sizeof *p);
+    struct http_parser *p = http_parser_new(HTTP_REQUEST);
     if (p == NULL) {
         ev_close_now(c);
         return;
     }
-    http_parser_init(p, HTTP_REQUEST);
     ev_set_data(c, p);
     ev_set_timer(c, REQUEST_TIMEOUT_MS);
 }
@@ -274,10 +273,8 @@ static void upgrade(struct ev_conn *c, struct http_parser *p)
     struct server *s = ev_server(c);
     printf("%s upgrade %s\n", ev_peer(c), p->msg.target);
     struct ws *ws = ws_accept(c, &p->msg, route(p->msg.target), &s->options, NULL);
-    if (ws != NULL) {
-        http_parser_free(p);
-        free(p);
-    }
+    if (ws != NULL)
+        http_parser_delete(p);
     else
         printf("%s refused\n", ev_peer(c));
 }
@@ -328,10 +325,7 @@ static void on_http_timer(struct ev_conn *c)
 
 static void on_http_close(struct ev_conn *c)
 {
-    struct http_parser *p = ev_data(c);
-    if (p != NULL)
-        http_parser_free(p);
-    free(p);
+    http_parser_delete(ev_data(c));
 }
 
 static const struct ev_handlers http_handlers = {

@@ -133,12 +133,11 @@ static void send_reply(struct ev_conn *c, const struct http_message *m, const st
 
 static void on_open(struct ev_conn *c)
 {
-    struct http_parser *p = malloc(sizeof *p);
+    struct http_parser *p = http_parser_new(HTTP_REQUEST);
     if (p == NULL) {
         ev_close_now(c);
         return;
     }
-    http_parser_init(p, HTTP_REQUEST);
     ev_set_data(c, p);
     ev_set_timer(c, 10000);
 }
@@ -159,8 +158,7 @@ static void on_data(struct ev_conn *c)
             send_reply(c, NULL, &r, true);
             ev_close(c);
             ev_set_data(c, NULL);
-            http_parser_free(p);
-            free(p);
+            http_parser_delete(p);
             return;
         }
         if (e != HTTP_DONE)
@@ -185,10 +183,7 @@ static void on_data(struct ev_conn *c)
 
 static void on_close(struct ev_conn *c)
 {
-    struct http_parser *p = ev_data(c);
-    if (p != NULL)
-        http_parser_free(p);
-    free(p);
+    http_parser_delete(ev_data(c));
 }
 
 static const struct ev_handlers handlers = {

@@ -116,12 +116,11 @@ static const struct ws_handlers echo = {
 
 static void on_http_open(struct ev_conn *c)
 {
-    struct http_parser *p = malloc(sizeof *p);
+    struct http_parser *p = http_parser_new(HTTP_REQUEST);
     if (p == NULL) {
         ev_close_now(c);
         return;
     }
-    http_parser_init(p, HTTP_REQUEST);
     ev_set_data(c, p);
 }
 
@@ -134,10 +133,8 @@ static void on_http_data(struct ev_conn *c)
     enum http_event e = http_feed(p, data, len, &used, &body);
     ev_consume(c, used);
     if (e == HTTP_HEAD) {
-        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL) {
-            http_parser_free(p); /* the connection is the library's now */
-            free(p);
-        }
+        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL)
+            http_parser_delete(p); /* the connection is the library's now */
     } else if (e != HTTP_MORE) {
         ev_write(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 47);
         ev_close(c);
@@ -146,10 +143,7 @@ static void on_http_data(struct ev_conn *c)
 
 static void on_http_close(struct ev_conn *c)
 {
-    struct http_parser *p = ev_data(c);
-    if (p != NULL)
-        http_parser_free(p);
-    free(p);
+    http_parser_delete(ev_data(c));
 }
 
 static const struct ev_handlers http = {

@@ -549,6 +549,22 @@ void http_parser_free(struct http_parser *p)
     http_parser_reset(p);
 }
 
+struct http_parser *http_parser_new(enum http_kind kind)
+{
+    struct http_parser *p = malloc(sizeof *p);
+    if (p != NULL)
+        http_parser_init(p, kind);
+    return p;
+}
+
+void http_parser_delete(struct http_parser *p)
+{
+    if (p == NULL)
+        return;
+    http_parser_free(p);
+    free(p);
+}
+
 /* Makes room for need bytes in *buf, doubling from 1 KiB: most heads are a
  * few hundred bytes, and an idle connection should not hold 32 KiB. */
 static bool reserve(char **buf, size_t *cap, size_t need)

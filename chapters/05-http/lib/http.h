@@ -217,6 +217,13 @@ void http_parser_init(struct http_parser *p, enum http_kind kind);
  * parser may be fed again afterwards, as a new one. */
 void http_parser_free(struct http_parser *p);
 
+/* A parser on the heap, for a server that keeps one per connection (as an
+ * event-loop connection's data): http_parser_new() returns it set up, or
+ * NULL when memory is short; http_parser_delete() gives back its buffers
+ * and the parser itself, and takes NULL. */
+struct http_parser *http_parser_new(enum http_kind kind);
+void http_parser_delete(struct http_parser *p);
+
 /* The response being read answers a HEAD request: it has no body whatever
  * its headers say (RFC 9110 section 9.3.2). */
 void http_parser_no_body(struct http_parser *p);

@@ -22,8 +22,7 @@ static void http_data(struct ev_conn *c)
     if (e == HTTP_HEAD) {
         ev_set_data(c, NULL);
         ws_accept(c, &p->msg, served, NULL, NULL);
-        http_parser_free(p); /* the parser's buffers, then the parser */
-        free(p);
+        http_parser_delete(p);
     } else if (e == HTTP_ERROR) {
         ev_close_now(c);
     }
@@ -31,18 +30,14 @@ static void http_data(struct ev_conn *c)
 
 static void http_open(struct ev_conn *c)
 {
-    struct http_parser *p = malloc(sizeof *p);
+    struct http_parser *p = http_parser_new(HTTP_REQUEST);
     TK_ASSERT(p != NULL, "out of memory");
-    http_parser_init(p, HTTP_REQUEST);
     ev_set_data(c, p);
 }
 
 static void http_close(struct ev_conn *c)
 {
-    struct http_parser *p = ev_data(c);
-    if (p != NULL)
-        http_parser_free(p);
-    free(p);
+    http_parser_delete(ev_data(c));
 }
 
 static const struct ev_handlers http_handlers = {
