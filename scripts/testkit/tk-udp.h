@@ -33,7 +33,9 @@ ssize_t udp_recv(int fd, void *buf, size_t cap, int timeout_ms, int *from_port);
 /* When the last datagram received on fd reached the socket, in milliseconds
  * of the kernel's wall clock (Linux: SIOCGSTAMP).  Unlike the moment the test
  * got round to reading it, this does not shift when the machine is busy, so
- * gaps between datagrams can be measured closely. */
+ * gaps between datagrams can be measured closely.  For a socket made by
+ * udp_bound() (or udp_connected()), which turns the stamps on before any
+ * datagram arrives. */
 long long udp_arrival_ms(int fd);
 
 /* Sends back to the sender of the last datagram udp_recv() took on fd. */

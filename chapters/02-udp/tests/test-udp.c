@@ -380,6 +380,35 @@ static void client_largest_message(void)
     free(word);
 }
 
+/* The gaps between a client's tries are measured with the kernel's arrival
+ * stamps (udp_arrival_ms): a datagram read late must still show when it
+ * came, the first one included, or a busy machine makes a client look too
+ * quick. */
+static long long wall_clock_ms(void)
+{
+    struct timeval wall;
+    gettimeofday(&wall, NULL);
+    return (long long)wall.tv_sec * 1000 + wall.tv_usec / 1000;
+}
+
+static void arrival_stamps(void)
+{
+    int receiver = udp_bound("127.0.0.1");
+    int sender = udp_bound("127.0.0.1");
+    long long before_send = wall_clock_ms();
+    udp_send(sender, "127.0.0.1", udp_port(receiver), "x", 1);
+    tk_sleep_ms(300); /* a test that reads late */
+    long long before_read = wall_clock_ms();
+    char buf[4];
+    TK_ASSERT_INT_EQ(udp_recv(receiver, buf, sizeof buf, 5000, NULL), 1, "the datagram");
+    long long stamp = udp_arrival_ms(receiver);
+    TK_ASSERT(stamp >= before_send - 1 && stamp <= before_read - 299,
+              "stamped %lld ms after the send and %lld ms before the read, which came "
+              "300 ms after the send", stamp - before_send, before_read - stamp);
+    close(receiver);
+    close(sender);
+}
+
 /* Runs the client against a socket of the test's own that never answers,
  * and checks it tried exactly tries times, one try every try_ms, then gave
  * up with one error line after tries * try_ms: not sooner, and not much
@@ -576,6 +605,7 @@ static void demo_refused(void)
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
+        {"arrival-stamps", arrival_stamps},
         {"listening-line-ipv4", listening_line_ipv4},
         {"listening-line-ipv6", listening_line_ipv6},
         {"default-host", default_host_is_ipv4_loopback},
