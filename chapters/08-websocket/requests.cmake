@@ -40,6 +40,11 @@ else()
         PROGRAMS ws-inspect CASES ${rpc_cases})
 endif()
 
+# rpc_connect(): the client and its WebSocket connection in one call.
+course_test(DRIVER test-ch08-rpc KIND lib
+    CASES rpc.connect-reply rpc.connect-handshake-failed rpc.connect-refused
+          rpc.connect-closed-in-flight rpc.connect-dropped-in-flight)
+
 if(TARGET ws-server AND TARGET ws-client)
     course_test_driver(test-ch08-inspect SOURCES tests/test-inspect.c)
     # The outside client is a Python script, run where python3-websockets is.
