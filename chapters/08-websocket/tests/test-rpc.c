@@ -61,11 +61,8 @@ static void script_message(struct ws *ws, enum ws_opcode opcode, const char *dat
 {
     (void)opcode;
     struct rpc_request req;
-    int code;
-    long long id;
     char err[JSON_ERR_LEN];
-    TK_ASSERT(rpc_parse_request(data, len, &req, &code, &id, err) == 0,
-              "the client sent a malformed request (%s): %.*s", err, (int)len, data);
+    rts_read_request(data, len, &req);
     long long value = param_int(&req, "value"), delay = param_int(&req, "delay");
     size_t text_len;
     char *text = result_text(req.id, value, &text_len);
