@@ -100,8 +100,9 @@ struct rpc_stats {
 
 /* A client for the open WebSocket connection ws (create it in on_open).
  * The application's WebSocket handlers pass every text message on to
- * rpc_client_message() and the end of the connection to rpc_client_closed().
- * Returns NULL if out of memory. */
+ * rpc_client_message() and the end of the connection to rpc_client_closed()
+ * (rpc_connect(), below, is those handlers, for a connection that carries
+ * nothing but the client's messages).  Returns NULL if out of memory. */
 struct rpc_client *rpc_client_new(struct ws *ws, const struct rpc_client_handlers *h,
                                   void *user);
 
