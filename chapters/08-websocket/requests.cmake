@@ -22,7 +22,7 @@ course_program(ws-inspect SOURCES ws-inspect.c LIBS rpc net)
 # A WebSocket server inside a test, which answers as each case needs.
 add_library(rpc-test-server STATIC tests/rpc-test-server.c)
 target_include_directories(rpc-test-server PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/tests)
-target_link_libraries(rpc-test-server PUBLIC ws testkit)
+target_link_libraries(rpc-test-server PUBLIC rpc testkit)
 
 course_test_driver(test-ch08-rpc SOURCES tests/test-rpc.c)
 target_link_libraries(test-ch08-rpc PRIVATE rpc rpc-test-server inspect)
@@ -39,6 +39,11 @@ else()
     course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
         PROGRAMS ws-inspect CASES ${rpc_cases})
 endif()
+
+# rpc_connect(): the client and its WebSocket connection in one call.
+course_test(DRIVER test-ch08-rpc KIND lib
+    CASES rpc.connect-reply rpc.connect-handshake-failed rpc.connect-refused
+          rpc.connect-closed-in-flight rpc.connect-dropped-in-flight)
 
 if(TARGET ws-server AND TARGET ws-client)
     course_test_driver(test-ch08-inspect SOURCES tests/test-inspect.c)

@@ -266,44 +266,27 @@ static void on_stray(struct rpc_client *rpc, const char *why, const char *text, 
     fprintf(stderr, "ws-inspect: ignored a message: %s\n", why);
 }
 
-static const struct rpc_client_handlers rpc_handlers = {.on_stray = on_stray};
-
-static void on_open(struct ws *ws)
+/* The handshake is done: the first request. */
+static void on_ready(struct rpc_client *rpc)
 {
-    app.rpc = rpc_client_new(ws, &rpc_handlers, NULL);
-    if (!app.rpc) {
-        fprintf(stderr, "ws-inspect: out of memory\n");
-        exit(1);
-    }
+    app.rpc = rpc;
     app.start_us = now_us();
     request("GetDocument", app.doc, -1);
 }
 
-static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, size_t len)
+/* The connection is gone, and the requests in flight have failed with it. */
+static void on_ended(struct rpc_client *rpc, const struct rpc_end *end)
 {
-    (void)ws;
-    if (opcode == WS_TEXT)
-        rpc_client_message(app.rpc, data, len);
-}
-
-static void on_close(struct ws *ws, int code, const char *reason)
-{
-    (void)ws;
-    if (!app.rpc) {
-        fprintf(stderr, "ws-inspect: the opening handshake failed: %s\n",
-                *reason ? reason : "connection closed");
+    (void)rpc;
+    if (end->handshake_failed) {
+        fprintf(stderr, "ws-inspect: the opening handshake failed: %s\n", end->why);
         app.failed = true;
-    } else if (rpc_in_flight(app.rpc) > 0) {
-        char why[160];
-        snprintf(why, sizeof why, "closed with code %d%s%s", code, *reason ? ", " : "",
-                 reason);
-        rpc_client_closed(app.rpc, why);
     }
     ev_stop(app.loop);
 }
 
-static const struct ws_handlers handlers = {
-    .on_open = on_open, .on_message = on_message, .on_close = on_close};
+static const struct rpc_connect_handlers handlers = {
+    .on_ready = on_ready, .on_ended = on_ended, .client = {.on_stray = on_stray}};
 
 static int compare_ll(const void *a, const void *b)
 {
@@ -375,7 +358,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ws-inspect: %s\n", err);
         return 1;
     }
-    if (!ws_connect(app.loop, url, &handlers, NULL, NULL, err)) {
+    if (rpc_connect(app.loop, url, &handlers, NULL, err) < 0) {
         fprintf(stderr, "ws-inspect: %s\n", err);
         ev_loop_free(app.loop);
         return 1;

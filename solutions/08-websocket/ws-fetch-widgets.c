@@ -106,42 +106,31 @@ static void on_reply(struct rpc_client *rpc, const struct rpc_reply *reply, void
         ws_close(ws, WS_CLOSE_NORMAL, "done");
 }
 
-static void on_open(struct ws *ws)
+/* The handshake is done: the first requests. */
+static void on_ready(struct rpc_client *rpc)
 {
-    app.rpc = rpc_client_new(ws, NULL, NULL);
-    if (!app.rpc)
-        out_of_memory();
+    app.rpc = rpc;
     send_more();
 }
 
-static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, size_t len)
+/* The connection is gone, and the requests in flight have failed with it;
+ * the widgets still waiting for their turn are reported here. */
+static void on_ended(struct rpc_client *rpc, const struct rpc_end *end)
 {
-    (void)ws;
-    if (opcode == WS_TEXT)
-        rpc_client_message(app.rpc, data, len);
-}
-
-static void on_close(struct ws *ws, int code, const char *reason)
-{
-    (void)ws;
-    if (!app.rpc) {
-        fprintf(stderr, "ws-fetch-widgets: the opening handshake failed: %s\n", reason);
+    (void)rpc;
+    if (end->handshake_failed) {
+        fprintf(stderr, "ws-fetch-widgets: the opening handshake failed: %s\n", end->why);
         app.failed = true;
-    } else if (rpc_in_flight(app.rpc) > 0 || app.next < app.count) {
-        char why[160];
-        snprintf(why, sizeof why, "closed with code %d %s", code, reason);
-        rpc_client_closed(app.rpc, why);
-        if (app.next < app.count) {
-            fprintf(stderr, "ws-fetch-widgets: %zu widgets never asked for: %s\n",
-                    app.count - app.next, why);
-            app.failed = true;
-        }
+    } else if (app.next < app.count) {
+        fprintf(stderr, "ws-fetch-widgets: %zu widgets never asked for: %s\n",
+                app.count - app.next, end->why);
+        app.failed = true;
     }
     ev_stop(app.loop);
 }
 
-static const struct ws_handlers handlers = {
-    .on_open = on_open, .on_message = on_message, .on_close = on_close};
+static const struct rpc_connect_handlers handlers = {.on_ready = on_ready,
+                                                     .on_ended = on_ended};
 
 static void parse_args(int argc, char **argv, const char **url)
 {
@@ -180,7 +169,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "ws-fetch-widgets: %s\n", app.loop ? "out of memory" : err);
         return 1;
     }
-    if (!ws_connect(app.loop, url, &handlers, NULL, NULL, err)) {
+    if (rpc_connect(app.loop, url, &handlers, NULL, err) < 0) {
         fprintf(stderr, "ws-fetch-widgets: %s\n", err);
         ev_loop_free(app.loop);
         return 1;

@@ -48,6 +48,8 @@ struct rpc_client {
     unsigned char *id_states;       /* id_states[id], for ids below next_id */
     size_t id_states_cap;
     struct rpc_stats stats;
+    /* rpc_connect(): the program's handlers for its connection. */
+    const struct rpc_connect_handlers *connect;
 };
 
 static long long now_us(void)
@@ -331,6 +333,72 @@ void rpc_client_free(struct rpc_client *rpc)
     free(rpc->pending);
     free(rpc->id_states);
     free(rpc);
+}
+
+/* ---- a client and its connection, in one call ------------------------------------ */
+
+/* The WebSocket handlers of rpc_connect().  The client exists from the
+ * start, with no connection (rpc->ws NULL) until the handshake is done: it
+ * is the ws's user pointer, and remembers the program's handlers. */
+
+static void connection_open(struct ws *ws)
+{
+    struct rpc_client *rpc = ws_user(ws);
+    rpc->ws = ws;
+    rpc->connect->on_ready(rpc);
+}
+
+static void connection_message(struct ws *ws, enum ws_opcode opcode, const char *data,
+                               size_t len)
+{
+    /* Requests and replies are JSON, hence text messages (RFC 6455 §5.6): a
+     * binary message is no part of the protocol, and is left alone. */
+    if (opcode == WS_TEXT)
+        rpc_client_message(ws_user(ws), data, len);
+}
+
+static void connection_closed(struct ws *ws, int code, const char *reason)
+{
+    struct rpc_client *rpc = ws_user(ws);
+    const struct rpc_connect_handlers *h = rpc->connect;
+    struct rpc_end end = {.code = code, .user = rpc->user};
+    char why[160];
+    if (!rpc->ws) {
+        /* on_open never came: the client was never the program's. */
+        end.handshake_failed = true;
+        end.why = *reason ? reason : "connection closed";
+        rpc_client_free(rpc);
+        rpc = NULL;
+    } else {
+        /* The reason of a close frame is optional (RFC 6455 §5.5.1). */
+        snprintf(why, sizeof why, "closed with code %d%s%s", code, *reason ? ", " : "",
+                 reason);
+        end.why = why;
+        rpc_client_closed(rpc, why);
+    }
+    h->on_ended(rpc, &end);
+}
+
+static const struct ws_handlers connection_handlers = {
+    .on_open = connection_open,
+    .on_message = connection_message,
+    .on_close = connection_closed,
+};
+
+int rpc_connect(struct ev_loop *loop, const char *url, const struct rpc_connect_handlers *h,
+                void *user, char *err)
+{
+    struct rpc_client *rpc = rpc_client_new(NULL, &h->client, user);
+    if (!rpc) {
+        snprintf(err, EV_ERR_LEN, "connecting: out of memory");
+        return -1;
+    }
+    rpc->connect = h;
+    if (!ws_connect(loop, url, &connection_handlers, NULL, rpc, err)) {
+        rpc_client_free(rpc);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- the server side ------------------------------------------------------------ */

@@ -100,8 +100,9 @@ struct rpc_stats {
 
 /* A client for the open WebSocket connection ws (create it in on_open).
  * The application's WebSocket handlers pass every text message on to
- * rpc_client_message() and the end of the connection to rpc_client_closed().
- * Returns NULL if out of memory. */
+ * rpc_client_message() and the end of the connection to rpc_client_closed()
+ * (rpc_connect(), below, is those handlers, for a connection that carries
+ * nothing but the client's messages).  Returns NULL if out of memory. */
 struct rpc_client *rpc_client_new(struct ws *ws, const struct rpc_client_handlers *h,
                                   void *user);
 
@@ -141,6 +142,53 @@ char *rpc_object_text(const struct json_value *object, size_t *len);
 /* Frees the client.  Requests still in flight are dropped without their
  * callbacks: call rpc_client_closed() first to fail them. */
 void rpc_client_free(struct rpc_client *rpc);
+
+/* ---- a client and its connection, in one call ------------------------------------ */
+
+/* A program that talks to one rpc server owns a WebSocket connection only
+ * to carry the client's messages, and its WebSocket handlers would be the
+ * same in every such program: make the client once the handshake is done,
+ * pass text messages on, fail the requests in flight when the connection
+ * ends.  rpc_connect() writes them once; the program says only what to do
+ * once connected and what to report at the end. */
+
+/* How the connection of rpc_connect() ended. */
+struct rpc_end {
+    /* True if the connection never opened: the opening handshake failed
+     * (refused by the server, a wrong answer, the connection dropped or
+     * timed out before it), so no request was ever sent. */
+    bool handshake_failed;
+    /* The WebSocket's close status code (ws.h's on_close). */
+    int code;
+    /* One line for people: the handshake's failure ("the server did not
+     * switch protocols"), or "closed with code N, REASON", which is also
+     * what the requests in flight failed with. */
+    const char *why;
+    void *user; /* rpc_connect's */
+};
+
+struct rpc_connect_handlers {
+    /* The opening handshake is done: rpc may send (rpc_call).  The program
+     * owns rpc from now on, and frees it after the loop (rpc_client_free). */
+    void (*on_ready)(struct rpc_client *rpc);
+    /* The connection is gone (called exactly once, like ws.h's on_close):
+     * every request that was in flight has already ended with
+     * RPC_DISCONNECTED, and rpc_call() fails from now on.  rpc is NULL when
+     * end->handshake_failed: there is no client to free then. */
+    void (*on_ended)(struct rpc_client *rpc, const struct rpc_end *end);
+    /* Notifications and stray messages, as for rpc_client_new().  Optional. */
+    struct rpc_client_handlers client;
+};
+
+/* Connects to the ws:// URL on loop and runs the opening handshake there
+ * (ws_connect), then h->on_ready with a client for the connection, whose
+ * user pointer is user; text messages go to rpc_client_message(), and the
+ * end of the connection to rpc_client_closed() and then h->on_ended.  h
+ * must outlive the connection.  Returns 0, or -1 with "what failed:
+ * reason" in err (EV_ERR_LEN bytes) for a malformed URL, a name that does
+ * not resolve, a refused connection or no memory: no handler runs then. */
+int rpc_connect(struct ev_loop *loop, const char *url, const struct rpc_connect_handlers *h,
+                void *user, char *err);
 
 /* ---- the server side ------------------------------------------------------------ */
 

@@ -50,17 +50,11 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
 {
     (void)opcode;
     struct rpc_request req;
-    int code;
-    long long id;
-    char err[JSON_ERR_LEN];
-    TK_ASSERT(rpc_parse_request(data, len, &req, &code, &id, err) == 0,
-              "a malformed request (%s): %.*s", err, (int)len, data);
-    const char *asked;
-    size_t asked_len;
-    TK_ASSERT(json_as_string(json_member(req.params, "id"), &asked, &asked_len),
-              "params without an id: %.*s", (int)len, data);
+    rts_read_request(data, len, &req);
+    const char *asked = rts_param_id(&req);
     if (strcmp(req.method, "GetDocument") == 0) {
         struct json_writer w;
+        char err[JSON_ERR_LEN];
         rpc_result_begin(&w, req.id);
         json_write_string(&w, "type", "biDashboard", 11);
         json_write_array_begin(&w, "widgetContainerIds");

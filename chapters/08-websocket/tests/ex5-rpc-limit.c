@@ -28,17 +28,10 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
 {
     (void)opcode;
     struct rpc_request req;
-    int code;
-    long long id;
-    char err[JSON_ERR_LEN];
-    TK_ASSERT(rpc_parse_request(data, len, &req, &code, &id, err) == 0,
-              "a malformed request (%s): %.*s", err, (int)len, data);
+    rts_read_request(data, len, &req);
     TK_ASSERT(strcmp(req.method, "GetWidgetProperties") == 0, "unexpected method %s",
               req.method);
-    const char *widget;
-    size_t widget_len;
-    TK_ASSERT(json_as_string(json_member(req.params, "id"), &widget, &widget_len),
-              "params without an id: %.*s", (int)len, data);
+    const char *widget = rts_param_id(&req);
     received++;
     if (++held > most_held)
         most_held = held;
@@ -48,8 +41,9 @@ static void on_message(struct ws *ws, enum ws_opcode opcode, const char *data, s
         text = rpc_error_text(req.id, RPC_NOT_FOUND, "no such widget", &text_len);
     } else {
         struct json_writer w;
+        char err[JSON_ERR_LEN];
         rpc_result_begin(&w, req.id);
-        json_write_string(&w, "id", widget, widget_len);
+        json_write_string(&w, "id", widget, strlen(widget));
         json_write_string(&w, "type", "chart", 5);
         text = rpc_result_end(&w, &text_len, err);
     }

@@ -106,6 +106,26 @@ void rts_run_program(struct tk_proc *p, int timeout_ms, const char *what)
     tk_wait(p, 2000);
 }
 
+/* ---- the client's requests ---------------------------------------------------------- */
+
+void rts_read_request(const char *data, size_t len, struct rpc_request *req)
+{
+    int code;
+    long long id;
+    char err[JSON_ERR_LEN];
+    TK_ASSERT(rpc_parse_request(data, len, req, &code, &id, err) == 0,
+              "the client sent a malformed request (%s): %.*s", err, (int)len, data);
+}
+
+const char *rts_param_id(const struct rpc_request *req)
+{
+    const char *id;
+    size_t len;
+    TK_ASSERT(json_as_string(json_member(req->params, "id"), &id, &len),
+              "%s: params without a string \"id\"", req->method);
+    return id;
+}
+
 /* ---- replies sent later ------------------------------------------------------------- */
 
 /* Every delayed reply is kept here, so that those a closed connection never

@@ -10,6 +10,7 @@
 #define RPC_TEST_SERVER_H
 
 #include "evloop.h"
+#include "rpc.h"
 #include "testkit.h"
 #include "ws.h"
 
@@ -42,6 +43,14 @@ void rts_run_program(struct tk_proc *p, int timeout_ms, const char *what);
  * after each one is sent. */
 void rts_send_later(struct ws *ws, char *text, size_t len, long delay_ms);
 extern void (*rts_on_sent)(struct ws *ws);
+
+/* The request in the text message data, which the client under test must
+ * have written right: the case fails if it did not.  Free it with
+ * rpc_request_free(). */
+void rts_read_request(const char *data, size_t len, struct rpc_request *req);
+
+/* The string param "id" of req (the case fails if it has none). */
+const char *rts_param_id(const struct rpc_request *req);
 
 /* Frees the loop and whatever replies were never sent. */
 void rts_finish(void);

@@ -218,18 +218,18 @@ static void keepalive_wrong_pong(void)
 int main(int argc, char **argv)
 {
     static const struct tk_case cases[] = {
-        {"header-short", header_short},
-        {"header-16bit", header_16bit},
-        {"header-64bit", header_64bit},
-        {"header-mask-and-fin", header_mask_and_fin},
-        {"utf8-basics", utf8_basics},
-        {"utf8-overlong", utf8_overlong},
-        {"utf8-surrogates-and-range", utf8_surrogates_and_range},
-        {"utf8-fail-fast", utf8_fail_fast},
-        {"keepalive-pings", keepalive_pings},
-        {"keepalive-answered-stays", keepalive_answered_stays},
-        {"keepalive-silent-dropped", keepalive_silent_dropped},
-        {"keepalive-wrong-pong", keepalive_wrong_pong},
+        {"ex1.header-short", header_short},
+        {"ex1.header-16bit", header_16bit},
+        {"ex1.header-64bit", header_64bit},
+        {"ex1.header-mask-and-fin", header_mask_and_fin},
+        {"ex2.utf8-basics", utf8_basics},
+        {"ex2.utf8-overlong", utf8_overlong},
+        {"ex2.utf8-surrogates-and-range", utf8_surrogates_and_range},
+        {"ex2.utf8-fail-fast", utf8_fail_fast},
+        {"ex3.keepalive-pings", keepalive_pings},
+        {"ex3.keepalive-answered-stays", keepalive_answered_stays},
+        {"ex3.keepalive-silent-dropped", keepalive_silent_dropped},
+        {"ex3.keepalive-wrong-pong", keepalive_wrong_pong},
         {NULL, NULL},
     };
     return tk_main(argc, argv, cases);

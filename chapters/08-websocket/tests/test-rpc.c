@@ -14,6 +14,7 @@
  *   Garbage  a message that is not JSON, one with neither result nor error,
  *            then the reply
  *   Drop     no reply: the connection is reset
+ *   Close    no reply: the server closes with 1001 "shutting down"
  *
  * and, for ws-inspect, GetDocument answers at once with three containers,
  * and GetWidgetContainer drops the connection or never answers, as the case
@@ -60,11 +61,8 @@ static void script_message(struct ws *ws, enum ws_opcode opcode, const char *dat
 {
     (void)opcode;
     struct rpc_request req;
-    int code;
-    long long id;
     char err[JSON_ERR_LEN];
-    TK_ASSERT(rpc_parse_request(data, len, &req, &code, &id, err) == 0,
-              "the client sent a malformed request (%s): %.*s", err, (int)len, data);
+    rts_read_request(data, len, &req);
     long long value = param_int(&req, "value"), delay = param_int(&req, "delay");
     size_t text_len;
     char *text = result_text(req.id, value, &text_len);
@@ -104,6 +102,10 @@ static void script_message(struct ws *ws, enum ws_opcode opcode, const char *dat
         free(text);
         text = NULL;
         ev_close_now(ws_conn(ws));
+    } else if (strcmp(method, "Close") == 0) {
+        free(text);
+        text = NULL;
+        ws_close(ws, WS_CLOSE_GOING_AWAY, "shutting down");
     } else {
         TK_ASSERT(strcmp(method, "Echo") == 0, "unexpected method %s", method);
     }
@@ -604,6 +606,228 @@ static void inspect_flood_closed(void)
     finish_case();
 }
 
+/* ---- rpc_connect: the client and its connection in one call -------------------------- */
+
+/* What the handlers of rpc_connect() saw, in order. */
+static struct {
+    char order[64];            /* "ready reply ended" */
+    int user;                  /* the user pointer points here */
+    bool ended, handshake_failed;
+    int code;
+    char why[160];
+    unsigned long failed_before_end; /* RPC_DISCONNECTED replies before on_ended */
+} conn;
+
+static void note(const char *event)
+{
+    size_t used = strlen(conn.order);
+    snprintf(conn.order + used, sizeof conn.order - used, "%s%s", used ? " " : "", event);
+}
+
+static void connect_ready(struct rpc_client *rpc)
+{
+    note("ready");
+    TK_ASSERT(rpc_client_user(rpc) == &conn.user, "the client's user pointer");
+    TK_ASSERT(rpc_client_ws(rpc) != NULL, "a ready client without its connection");
+    seen.rpc = rpc;
+}
+
+static void connect_ended(struct rpc_client *rpc, const struct rpc_end *end)
+{
+    note("ended");
+    TK_ASSERT(!conn.ended, "on_ended ran twice");
+    TK_ASSERT(end->user == &conn.user, "the user pointer of on_ended");
+    TK_ASSERT(end->handshake_failed == (rpc == NULL),
+              "rpc is NULL exactly when the handshake failed");
+    TK_ASSERT(rpc == NULL || rpc == seen.rpc, "on_ended with another client");
+    if (rpc) {
+        TK_ASSERT_INT_EQ(rpc_in_flight(rpc), 0, "requests in flight at on_ended");
+        TK_ASSERT(rpc_client_ws(rpc) == NULL, "the client still names its connection");
+        TK_ASSERT(rpc_call(rpc, "Echo", "{}", 100, check_reply, NULL) == -1,
+                  "rpc_call after the end must fail at once");
+    }
+    conn.ended = true;
+    conn.handshake_failed = end->handshake_failed;
+    conn.code = end->code;
+    snprintf(conn.why, sizeof conn.why, "%s", end->why);
+    conn.failed_before_end = seen.disconnects;
+}
+
+static bool connection_ended(void) { return conn.ended; }
+
+/* Connects to url with h; the handlers run from the loop. */
+static void start_connect(const char *url, const struct rpc_connect_handlers *h)
+{
+    char err[EV_ERR_LEN];
+    if (!rts_loop)
+        rts_loop_new();
+    TK_ASSERT(rpc_connect(rts_loop, url, h, &conn.user, err) == 0, "rpc_connect: %s", err);
+}
+
+static void script_url(char *url, size_t size)
+{
+    snprintf(url, size, "ws://127.0.0.1:%d/script", rts_start(&script_handlers));
+}
+
+/* A whole run: ready, one request and its reply, a clean close, ended. */
+static void reply_then_close(struct rpc_client *rpc, const struct rpc_reply *reply, void *arg)
+{
+    check_reply(rpc, reply, arg);
+    note("reply");
+    ws_close(rpc_client_ws(rpc), WS_CLOSE_NORMAL, "done");
+}
+
+static void ready_one_request(struct rpc_client *rpc)
+{
+    static struct expect e = {.value = 42, .status = RPC_OK};
+    connect_ready(rpc);
+    TK_ASSERT(rpc_call(rpc, "Echo", "{\"value\": 42, \"delay\": 5}", 2000, reply_then_close,
+                       &e) > 0, "rpc_call failed");
+}
+
+static void connect_reply(void)
+{
+    static const struct rpc_connect_handlers h = {.on_ready = ready_one_request,
+                                                  .on_ended = connect_ended};
+    char url[64];
+    script_url(url, sizeof url);
+    start_connect(url, &h);
+    rts_run_until(connection_ended, 5000, "the end of the connection");
+    TK_ASSERT_STR_EQ(conn.order, "ready reply ended", "the order of the handlers");
+    TK_ASSERT_INT_EQ(seen.results, 1, "results");
+    TK_ASSERT_INT_EQ(seen.wrong, 0, "results that answered another request");
+    TK_ASSERT(!conn.handshake_failed, "a clean close reported as a failed handshake");
+    TK_ASSERT_INT_EQ(conn.code, WS_CLOSE_NORMAL, "the close code");
+    /* The code and reason are the server's close frame's, which echoes the
+     * code without a reason. */
+    TK_ASSERT_STR_EQ(conn.why, "closed with code 1000", "why it ended");
+    finish_case();
+}
+
+/* Servers that never switch to WebSocket: one answers the upgrade request
+ * with 404, the other closes the connection as soon as it has it. */
+static void answer_404(struct ev_conn *c)
+{
+    static const char answer[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    ev_write(c, answer, sizeof answer - 1);
+    ev_close(c);
+}
+
+static void close_at_once(struct ev_conn *c) { ev_close_now(c); }
+
+static void ready_never(struct rpc_client *rpc)
+{
+    (void)rpc;
+    TK_FAIL("on_ready after a failed handshake");
+}
+
+static void handshake_fails_with(const struct ev_handlers *server, const char *what)
+{
+    static const struct rpc_connect_handlers h = {.on_ready = ready_never,
+                                                  .on_ended = connect_ended};
+    int port;
+    rts_loop_new();
+    int fd = tk_listen("127.0.0.1", &port);
+    TK_ASSERT(ev_listen(rts_loop, fd, server, NULL) == 0, "ev_listen failed");
+    char url[64];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/script", port);
+    start_connect(url, &h);
+    rts_run_until(connection_ended, 5000, what);
+    TK_ASSERT(strcmp(conn.order, "ended") == 0, "%s: the handlers run: %s", what, conn.order);
+    TK_ASSERT(conn.handshake_failed, "%s: not reported as a failed handshake", what);
+    TK_ASSERT_INT_EQ(conn.code, WS_CLOSE_ABNORMAL, "the close code");
+    rts_finish();
+    conn.ended = false;
+    conn.order[0] = '\0';
+}
+
+static void connect_handshake_failed(void)
+{
+    static const struct ev_handlers not_found = {.on_data = answer_404};
+    static const struct ev_handlers closing = {.on_open = close_at_once};
+    handshake_fails_with(&not_found, "a 404 answer");
+    TK_ASSERT_STR_EQ(conn.why, "the server did not switch protocols", "why (404)");
+    handshake_fails_with(&closing, "a connection closed at once");
+    /* "closed by peer" or "reset by peer", as the kernel's timing has it. */
+    TK_ASSERT(conn.why[0] != '\0', "no reason for the closed connection");
+}
+
+/* What fails before the loop runs is rpc_connect's error, and no handler
+ * ever runs. */
+static void connect_refused(void)
+{
+    static const struct rpc_connect_handlers h = {.on_ready = ready_never,
+                                                  .on_ended = connect_ended};
+    char err[EV_ERR_LEN], url[64];
+    rts_loop_new();
+    TK_ASSERT_INT_EQ(rpc_connect(rts_loop, "http://127.0.0.1:1/", &h, NULL, err), -1,
+                     "rpc_connect to an http:// URL");
+    TK_ASSERT(strstr(err, "only ws:// URLs") != NULL, "the error: %s", err);
+    int port, fd = tk_refusing_port("127.0.0.1", &port);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", port);
+    TK_ASSERT_INT_EQ(rpc_connect(rts_loop, url, &h, NULL, err), -1,
+                     "rpc_connect to a refusing port");
+    TK_ASSERT(strstr(err, "refused") != NULL, "the error: %s", err);
+    close(fd);
+    rts_run_for(50);
+    TK_ASSERT_STR_EQ(conn.order, "", "handlers run");
+    finish_case();
+}
+
+/* The server ends the connection with requests in flight: each fails,
+ * saying how the connection ended, before on_ended runs. */
+static void ready_then_end(struct rpc_client *rpc, const char *how)
+{
+    enum { N = 20 };
+    static struct expect e[N + 1];
+    connect_ready(rpc);
+    for (int i = 0; i < N; i++) {
+        e[i] = (struct expect){.value = i, .status = RPC_DISCONNECTED};
+        call("Echo", &e[i], 5000, 10000);
+    }
+    e[N] = (struct expect){.value = N, .status = RPC_DISCONNECTED};
+    call(how, &e[N], 0, 10000);
+}
+
+static void ready_then_close(struct rpc_client *rpc) { ready_then_end(rpc, "Close"); }
+static void ready_then_drop(struct rpc_client *rpc) { ready_then_end(rpc, "Drop"); }
+
+static void connect_closed_in_flight(void)
+{
+    static const struct rpc_connect_handlers closed_by_server = {
+        .on_ready = ready_then_close, .on_ended = connect_ended};
+    char url[64];
+    script_url(url, sizeof url);
+    start_connect(url, &closed_by_server);
+    rts_run_until(connection_ended, 5000, "the end of the connection");
+    TK_ASSERT_STR_EQ(conn.order, "ready ended", "the order of the handlers");
+    TK_ASSERT_INT_EQ(conn.failed_before_end, 21, "requests failed before on_ended");
+    TK_ASSERT(!conn.handshake_failed, "a close reported as a failed handshake");
+    TK_ASSERT_INT_EQ(conn.code, WS_CLOSE_GOING_AWAY, "the close code");
+    TK_ASSERT_STR_EQ(conn.why, "closed with code 1001, shutting down", "why it ended");
+    TK_ASSERT_STR_EQ(seen.last_message,
+                     "connection lost before the reply: closed with code 1001, shutting down",
+                     "what the requests failed with");
+    finish_case();
+}
+
+static void connect_dropped_in_flight(void)
+{
+    static const struct rpc_connect_handlers dropped = {.on_ready = ready_then_drop,
+                                                        .on_ended = connect_ended};
+    char url[64];
+    script_url(url, sizeof url);
+    start_connect(url, &dropped);
+    rts_run_until(connection_ended, 5000, "the end of the connection");
+    TK_ASSERT_STR_EQ(conn.order, "ready ended", "the order of the handlers");
+    TK_ASSERT_INT_EQ(conn.failed_before_end, 21, "requests failed before on_ended");
+    TK_ASSERT(!conn.handshake_failed, "a dropped connection reported as a failed handshake");
+    TK_ASSERT_INT_EQ(conn.code, WS_CLOSE_ABNORMAL, "the close code");
+    TK_ASSERT(strncmp(conn.why, "closed with code 1006, ", 23) == 0, "why it ended: %s",
+              conn.why);
+    finish_case();
+}
+
 /* ---- the server side's helpers ------------------------------------------------------ */
 
 static void parse_requests(void)
@@ -696,6 +920,11 @@ int main(int argc, char **argv)
         {"rpc.inspect-flood-closed", inspect_flood_closed},
         {"rpc.inspect-timeout", inspect_timeout},
         {"rpc.params-must-be-object", params_must_be_object},
+        {"rpc.connect-reply", connect_reply},
+        {"rpc.connect-handshake-failed", connect_handshake_failed},
+        {"rpc.connect-refused", connect_refused},
+        {"rpc.connect-closed-in-flight", connect_closed_in_flight},
+        {"rpc.connect-dropped-in-flight", connect_dropped_in_flight},
         {"rpc.parse-requests", parse_requests},
         {"rpc.write-replies", write_replies},
         {NULL, NULL},
