@@ -26,18 +26,18 @@ target_link_libraries(rpc-test-server PUBLIC rpc testkit)
 
 course_test_driver(test-ch08-rpc SOURCES tests/test-rpc.c)
 target_link_libraries(test-ch08-rpc PRIVATE rpc rpc-test-server inspect)
-set(rpc_cases
-    rpc.out-of-order-under-load rpc.deadlines rpc.duplicate-and-unknown-ids
-    rpc.stray-reasons rpc.notifications-and-garbage rpc.connection-drops
-    rpc.cancel rpc.malformed-replies rpc.params-must-be-object rpc.parse-requests rpc.write-replies
-    rpc.inspect-lost-connection rpc.inspect-timeout rpc.inspect-flood-closed)
+# White-box tests of the rpc library and of the inspect service, in-process.
+course_test(DRIVER test-ch08-rpc KIND lib TIMEOUT 60
+    CASES rpc.out-of-order-under-load rpc.deadlines rpc.duplicate-and-unknown-ids
+          rpc.stray-reasons rpc.notifications-and-garbage rpc.connection-drops
+          rpc.cancel rpc.malformed-replies rpc.params-must-be-object rpc.parse-requests
+          rpc.write-replies rpc.inspect-flood-closed)
+# ws-inspect against a scripted server, then against the real ws-server.
+course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
+    PROGRAMS ws-inspect CASES rpc.inspect-lost-connection rpc.inspect-timeout)
 if(TARGET ws-server)
-    list(APPEND rpc_cases rpc.inspect-under-load)
     course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
-        PROGRAMS ws-server ws-inspect CASES ${rpc_cases})
-else()
-    course_test(DRIVER test-ch08-rpc KIND lesson TIMEOUT 60
-        PROGRAMS ws-inspect CASES ${rpc_cases})
+        PROGRAMS ws-server ws-inspect CASES rpc.inspect-under-load)
 endif()
 
 # rpc_connect(): the client and its WebSocket connection in one call.
