@@ -129,6 +129,26 @@ static struct tk_proc *ours_server(const char *max_message)
                : tk_start_server(tk_program("ws-server"), "0", NULL);
 }
 
+/* Waits until the server has logged the upgrade of one more connection to
+ * path.  The server prints that line and takes the connection (into the
+ * chat room, say) in the same turn of its loop, so from then on what a
+ * client sends meets the new one there: a fixed sleep is no such promise
+ * on a busy machine. */
+static void wait_upgrade(struct tk_proc *server, const char *path)
+{
+    char suffix[96];
+    snprintf(suffix, sizeof suffix, " upgrade %s", path);
+    long long deadline = tk_now_ms() + 10000;
+    for (;;) {
+        long long left = deadline - tk_now_ms();
+        const char *line = left > 0 ? tk_read_line(server, (int)left) : NULL;
+        TK_ASSERT(line != NULL, "the server logged no upgrade to %s within 10 s", path);
+        size_t n = strlen(line), k = strlen(suffix);
+        if (n >= k && strcmp(line + n - k, suffix) == 0)
+            return;
+    }
+}
+
 static struct tk_proc *ours_client(struct tk_proc *server, const char *path, const char *input,
                                    size_t len)
 {
@@ -189,9 +209,9 @@ static void ours_closing(void)
     TK_ASSERT_INT_EQ(tk_exit_code(client), 0, "exit status after a clean close");
     /* the server goes away under the client: no closing handshake */
     char url[96];
-    snprintf(url, sizeof url, "ws://127.0.0.1:%d/", server->port);
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/dropped", server->port);
     struct tk_proc *waiting = tk_start(tk_program("ws-client"), url, NULL);
-    tk_sleep_ms(300);
+    wait_upgrade(server, "/dropped");
     tk_stop(server, SIGTERM, 5000);
     TK_ASSERT_INT_EQ(tk_exit_code((tk_wait(waiting, 5000), waiting)), 1, "exit status when dropped");
 }
@@ -204,7 +224,8 @@ static void ours_chat(void)
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/chat", server->port);
     struct tk_proc *alice = tk_start(tk_program("ws-client"), url, NULL);
     struct tk_proc *bob = tk_start(tk_program("ws-client"), url, NULL);
-    tk_sleep_ms(300);
+    wait_upgrade(server, "/chat");
+    wait_upgrade(server, "/chat");
     tk_write_stdin(alice, "hello bob\n", 10);
     TK_ASSERT_STR_EQ(tk_read_line(bob, 5000), "hello bob", "bob hears alice");
     TK_ASSERT_STR_EQ(tk_read_line(alice, 5000), "hello bob", "alice hears herself");
