@@ -57,13 +57,20 @@ static struct tk_proc *start_chat(void)
     return tk_start_server(tk_program("chat-server"), "127.0.0.1", "0", NULL);
 }
 
-/* Joins the room: count connections, and a pause for the server to accept
- * them (a line sent before then would miss them). */
+/* Joins the room: count connections, one after the other.  Each newcomer
+ * says "joined", and everyone already there must hear it before the next
+ * one comes: then the server has taken every member, which no pause can
+ * promise on a busy machine (a line sent too early would miss someone). */
 static void join(int port, int *fds, int count)
 {
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < count; i++) {
         fds[i] = tk_connect("127.0.0.1", port);
-    tk_sleep_ms(300);
+        if (i == 0)
+            continue;
+        tk_send(fds[i], "joined\n", 7, WAIT_MS);
+        for (int j = 0; j < i; j++)
+            expect_text(fds[j], "joined\n", WAIT_MS, "what a member got as another joined");
+    }
 }
 
 static void broadcast(void)
