@@ -435,16 +435,23 @@ static void dribbling_client(void)
     close(fd);
 }
 
-/* A client that asks for a big file and does not read holds up nobody. */
-static void reader_that_stalls(void)
+/* The tree, with big.bin: size bytes of a pattern, also returned for comparing. */
+static const unsigned char *make_tree_with_big_file(size_t size)
 {
     make_tree();
     char p[1024];
     make_path(p, sizeof p, root, "big.bin");
-    size_t size = 16u << 20;
     unsigned char *big = keep(tk_alloc(size));
     tk_fill_pattern(big, size, 3);
     write_file(p, big, size);
+    return big;
+}
+
+/* A client that asks for a big file and does not read holds up nobody. */
+static void reader_that_stalls(void)
+{
+    size_t size = 16u << 20;
+    const unsigned char *big = make_tree_with_big_file(size);
     struct tk_proc *s = tk_start_server(tk_program("http-serve"), "--root", root, "--timeout",
                                         "2", "0", (char *)NULL);
     int stalled = tk_connect("127.0.0.1", s->port);
@@ -464,13 +471,8 @@ static void reader_that_stalls(void)
  * all to the second request.) */
 static void half_close_answered(void)
 {
-    make_tree();
-    char p[1024];
-    make_path(p, sizeof p, root, "big.bin");
     size_t size = 16u << 20;
-    unsigned char *big = keep(tk_alloc(size));
-    tk_fill_pattern(big, size, 5);
-    write_file(p, big, size);
+    const unsigned char *big = make_tree_with_big_file(size);
     struct tk_proc *s = tk_start_server(tk_program("http-serve"), "--root", root, "--timeout",
                                         "10", "127.0.0.1", "0", (char *)NULL);
     int fd = tk_connect("127.0.0.1", s->port);
