@@ -22,6 +22,12 @@ ssize_t uds_send_fd(int sock, const void *data, size_t len, int fd)
     struct iovec iov = {.iov_base = (void *)data, .iov_len = len};
     struct msghdr msg = {0};
 
+    /* On a stream socket, sendmsg() with no data sends nothing at all, the
+     * descriptor neither, and returns 0 as if it had worked. */
+    if (len == 0) {
+        errno = EINVAL;
+        return -1;
+    }
     memset(&control, 0, sizeof control);
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
@@ -109,6 +115,13 @@ int uds_peer_credentials(int sock, pid_t *pid, uid_t *uid, gid_t *gid)
 
     if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
         return -1;
+    /* A socket whose peer the kernel never recorded (not connected, or a
+     * datagram socket that called connect()) still answers, with uid and
+     * gid -1: no user has that id, so it means "nobody known". */
+    if (cred.uid == (uid_t)-1) {
+        errno = ENOTCONN;
+        return -1;
+    }
     *pid = cred.pid;
     *uid = cred.uid;
     *gid = cred.gid;
@@ -122,6 +135,12 @@ int uds_wait_readable(int fd, int stop_fd)
         if (poll(fds, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
+            return -1;
+        }
+        /* POLLNVAL: one of them is not an open descriptor, which is
+         * neither data nor a stop. */
+        if ((fds[0].revents | fds[1].revents) & POLLNVAL) {
+            errno = EBADF;
             return -1;
         }
         if (fds[1].revents)
