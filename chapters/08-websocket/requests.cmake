@@ -40,10 +40,13 @@ if(TARGET ws-server)
         PROGRAMS ws-server ws-inspect CASES rpc.inspect-under-load)
 endif()
 
-# rpc_connect(): the client and its WebSocket connection in one call.
+# rpc_connect(): the client and its WebSocket connection in one call; and
+# ws_upgrade_handlers, the server side that the in-process server uses.
 course_test(DRIVER test-ch08-rpc KIND lib
     CASES rpc.connect-reply rpc.connect-handshake-failed rpc.connect-refused
-          rpc.connect-closed-in-flight rpc.connect-dropped-in-flight)
+          rpc.connect-closed-in-flight rpc.connect-dropped-in-flight
+          rpc.upgrade-only-plain-request rpc.upgrade-only-malformed
+          rpc.upgrade-only-slow-head)
 
 if(TARGET ws-server AND TARGET ws-client)
     course_test_driver(test-ch08-inspect SOURCES tests/test-inspect.c)

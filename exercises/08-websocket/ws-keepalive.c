@@ -14,7 +14,6 @@
  * Exercise 3 of chapter 08: fill in the parts marked TODO.
  */
 #include "evloop.h"
-#include "http.h"
 #include "net.h"
 #include "serve.h"
 #include "ws.h"
@@ -82,45 +81,9 @@ static const struct ws_handlers echo = {
     .on_close = on_close,
 };
 
-/* ---- the opening handshake: one upgrade request per connection ---------------------------- */
-
-static void on_http_open(struct ev_conn *c)
-{
-    struct http_parser *p = http_parser_new(HTTP_REQUEST);
-    if (p == NULL) {
-        ev_close_now(c);
-        return;
-    }
-    ev_set_data(c, p);
-}
-
-static void on_http_data(struct ev_conn *c)
-{
-    struct http_parser *p = ev_data(c);
-    size_t len, used;
-    const char *data = ev_input(c, &len);
-    struct http_piece body;
-    enum http_event e = http_feed(p, data, len, &used, &body);
-    ev_consume(c, used);
-    if (e == HTTP_HEAD) {
-        if (ws_accept(c, &p->msg, &echo, NULL, NULL) != NULL)
-            http_parser_delete(p); /* the connection is the library's now */
-    } else if (e != HTTP_MORE) {
-        ev_write(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", 47);
-        ev_close(c);
-    }
-}
-
-static void on_http_close(struct ev_conn *c)
-{
-    http_parser_delete(ev_data(c));
-}
-
-static const struct ev_handlers http = {
-    .on_open = on_http_open,
-    .on_data = on_http_data,
-    .on_close = on_http_close,
-};
+/* The opening handshake is the library's (ws_upgrade_handlers in main): a
+ * server that speaks only WebSocket has no HTTP of its own to write. */
+static const struct ws_service echo_service = {.handlers = &echo};
 
 static void usage_error(void)
 {
@@ -153,7 +116,7 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     int listener = serve_listen("ws-keepalive", host, port);
-    if (ev_listen(loop, listener, &http, NULL) < 0) {
+    if (ev_listen(loop, listener, &ws_upgrade_handlers, (void *)&echo_service) < 0) {
         perror("ws-keepalive: watching the listening socket");
         return 1;
     }

@@ -538,6 +538,67 @@ struct ws *ws_accept(struct ev_conn *c, const struct http_message *request,
     return ws;
 }
 
+/* ---- a server that speaks only WebSocket -------------------------------------------------- */
+
+/* The HTTP side of such a server's connections: one request head, read
+ * with chapter 05's parser (the connection's data until then), and handed
+ * to ws_accept() with the service of the listener. */
+
+static void upgrade_open(struct ev_conn *c)
+{
+    const struct ws_service *service = ev_server(c);
+    struct http_parser *p = http_parser_new(HTTP_REQUEST);
+    if (p == NULL) {
+        ev_close_now(c);
+        return;
+    }
+    ev_set_data(c, p);
+    long timeout = service->options && service->options->handshake_timeout_ms > 0
+                       ? service->options->handshake_timeout_ms
+                       : WS_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    ev_set_timer(c, timeout);
+}
+
+static void upgrade_data(struct ev_conn *c)
+{
+    struct http_parser *p = ev_data(c);
+    size_t len, used;
+    const char *data = ev_input(c, &len);
+    struct http_piece body;
+    enum http_event e = http_feed(p, data, len, &used, &body);
+    ev_consume(c, used);
+    if (e == HTTP_HEAD) {
+        const struct ws_service *service = ev_server(c);
+        /* From here the connection is the library's, or being closed with
+         * ws_accept()'s error answer: either way the parser is done. */
+        ev_set_data(c, NULL);
+        ws_accept(c, &p->msg, service->handlers, service->options, NULL);
+        http_parser_delete(p);
+    } else if (e == HTTP_ERROR) {
+        static const char bad[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                                  "Connection: close\r\n\r\n";
+        ev_write(c, bad, sizeof bad - 1);
+        ev_close(c);
+    }
+}
+
+static void upgrade_timer(struct ev_conn *c)
+{
+    ev_close_now(c); /* no complete request head in time */
+}
+
+static void upgrade_close(struct ev_conn *c)
+{
+    http_parser_delete(ev_data(c));
+}
+
+const struct ev_handlers ws_upgrade_handlers = {
+    .on_open = upgrade_open,
+    .on_data = upgrade_data,
+    .on_timer = upgrade_timer,
+    .on_close = upgrade_close,
+};
+
 /* ---- the client side (§4.1) ------------------------------------------------------------ */
 
 static void on_handshake_data(struct ev_conn *c);

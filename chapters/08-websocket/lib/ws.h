@@ -139,6 +139,24 @@ struct ws *ws_accept(struct ev_conn *c, const struct http_message *request,
                      const struct ws_handlers *h, const struct ws_options *options,
                      void *user);
 
+/* A server that speaks nothing but WebSocket needs no HTTP of its own: its
+ * listener's handlers are ws_upgrade_handlers, and the listener's pointer
+ * (ev_listen's last argument) says what to serve:
+ *
+ *     static const struct ws_service service = {.handlers = &echo};
+ *     ev_listen(loop, listener, &ws_upgrade_handlers, (void *)&service);
+ *
+ * Each connection's request head goes to ws_accept() with the service's
+ * handlers and options, so a request that is not an upgrade gets
+ * ws_accept()'s error answer.  A malformed request gets 400 and a close,
+ * and a head not complete within the handshake timeout a close. */
+struct ws_service {
+    const struct ws_handlers *handlers;
+    const struct ws_options *options; /* NULL: the defaults */
+};
+
+extern const struct ev_handlers ws_upgrade_handlers;
+
 /* ---- the client side ------------------------------------------------------------ */
 
 /* Connects to a ws:// URL on the loop, sends the opening handshake and

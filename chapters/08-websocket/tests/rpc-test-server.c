@@ -1,47 +1,13 @@
 /* rpc-test-server.c - a WebSocket server inside a test (see rpc-test-server.h). */
 #include "rpc-test-server.h"
 
-#include "http.h"
-
 #include <stdlib.h>
 
 struct ev_loop *rts_loop;
 
-/* ---- the HTTP side: read the upgrade request, hand over to ws.h ------------------- */
-
-static const struct ws_handlers *served;
-
-static void http_data(struct ev_conn *c)
-{
-    struct http_parser *p = ev_data(c);
-    size_t len, used;
-    const char *data = ev_input(c, &len);
-    struct http_piece piece;
-    enum http_event e = http_feed(p, data, len, &used, &piece);
-    ev_consume(c, used);
-    if (e == HTTP_HEAD) {
-        ev_set_data(c, NULL);
-        ws_accept(c, &p->msg, served, NULL, NULL);
-        http_parser_delete(p);
-    } else if (e == HTTP_ERROR) {
-        ev_close_now(c);
-    }
-}
-
-static void http_open(struct ev_conn *c)
-{
-    struct http_parser *p = http_parser_new(HTTP_REQUEST);
-    TK_ASSERT(p != NULL, "out of memory");
-    ev_set_data(c, p);
-}
-
-static void http_close(struct ev_conn *c)
-{
-    http_parser_delete(ev_data(c));
-}
-
-static const struct ev_handlers http_handlers = {
-    .on_open = http_open, .on_data = http_data, .on_close = http_close};
+/* The HTTP side is the ws library's (ws_upgrade_handlers): each request
+ * goes to ws_accept() with the handlers of the service started last. */
+static struct ws_service service;
 
 void rts_loop_new(void)
 {
@@ -54,9 +20,9 @@ int rts_start(const struct ws_handlers *h)
 {
     int port;
     rts_loop_new();
-    served = h;
+    service.handlers = h;
     int fd = tk_listen("127.0.0.1", &port);
-    TK_ASSERT(ev_listen(rts_loop, fd, &http_handlers, NULL) == 0, "ev_listen failed");
+    TK_ASSERT(ev_listen(rts_loop, fd, &ws_upgrade_handlers, &service) == 0, "ev_listen failed");
     return port;
 }
 

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 /* ---- the scripted server -------------------------------------------------------- */
@@ -903,6 +904,81 @@ static void write_replies(void)
     free(text);
 }
 
+/* ---- ws_upgrade_handlers: the HTTP side of a server that speaks only WebSocket -------- */
+
+static int probe_fd = -1;
+
+static bool probe_readable(void)
+{
+    return tk_readable(probe_fd, 0);
+}
+
+/* A listener with ws_upgrade_handlers and a handshake timeout of 300 ms;
+ * a client connected to it, which sends request (if not NULL); the loop
+ * runs until the server has answered or closed.  What came back. */
+static char *upgrade_exchange(const char *request)
+{
+    static const struct ws_options options = {.handshake_timeout_ms = 300};
+    static struct ws_service service = {.options = &options};
+    service.handlers = &script_handlers;
+    int port;
+    rts_loop_new();
+    int listener = tk_listen("127.0.0.1", &port);
+    TK_ASSERT(ev_listen(rts_loop, listener, &ws_upgrade_handlers, &service) == 0,
+              "ev_listen failed");
+    probe_fd = tk_connect("127.0.0.1", port);
+    if (request != NULL)
+        tk_send(probe_fd, request, strlen(request), 5000);
+    rts_run_until(probe_readable, 5000, "the server's answer or close");
+    static char answer[1024];
+    size_t n = 0;
+    ssize_t got;
+    while (n < sizeof answer - 1 &&
+           (got = recv(probe_fd, answer + n, sizeof answer - 1 - n, MSG_DONTWAIT)) > 0)
+        n += (size_t)got;
+    answer[n] = '\0';
+    return answer;
+}
+
+/* The connection was closed by the server after what it sent. */
+static void expect_closed(void)
+{
+    rts_run_until(probe_readable, 5000, "the close");
+    char byte;
+    TK_ASSERT(recv(probe_fd, &byte, 1, MSG_DONTWAIT) <= 0, "more than the answer came");
+    close(probe_fd);
+    rts_finish();
+}
+
+/* A request that is not an upgrade gets ws_accept()'s refusal (RFC 6455
+ * §4.2.1: no Upgrade: websocket header, 400). */
+static void upgrade_only_plain_request(void)
+{
+    char *answer = upgrade_exchange("GET /page HTTP/1.1\r\nHost: x\r\n\r\n");
+    TK_ASSERT(strncmp(answer, "HTTP/1.1 400 ", 13) == 0, "a plain GET answered: %s", answer);
+    TK_ASSERT(strstr(answer, "no Upgrade: websocket header") != NULL, "the reason: %s", answer);
+    expect_closed();
+}
+
+/* A malformed request gets 400, then the close. */
+static void upgrade_only_malformed(void)
+{
+    char *answer = upgrade_exchange("GARBAGE\r\n\r\n");
+    TK_ASSERT(strncmp(answer, "HTTP/1.1 400 ", 13) == 0, "garbage answered: %s", answer);
+    expect_closed();
+}
+
+/* A request head that never ends is closed at the handshake timeout. */
+static void upgrade_only_slow_head(void)
+{
+    long long start = tk_now_ms();
+    char *answer = upgrade_exchange("GET /chat HTTP/1.1\r\nHost: x\r\n");
+    TK_ASSERT_STR_EQ(answer, "", "an answer to half a head");
+    TK_ASSERT(tk_now_ms() - start >= 290, "closed after %lld ms, before the 300 ms timeout",
+              tk_now_ms() - start);
+    expect_closed();
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -925,6 +1001,9 @@ int main(int argc, char **argv)
         {"rpc.connect-refused", connect_refused},
         {"rpc.connect-closed-in-flight", connect_closed_in_flight},
         {"rpc.connect-dropped-in-flight", connect_dropped_in_flight},
+        {"rpc.upgrade-only-plain-request", upgrade_only_plain_request},
+        {"rpc.upgrade-only-malformed", upgrade_only_malformed},
+        {"rpc.upgrade-only-slow-head", upgrade_only_slow_head},
         {"rpc.parse-requests", parse_requests},
         {"rpc.write-replies", write_replies},
         {NULL, NULL},
