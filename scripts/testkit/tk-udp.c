@@ -49,27 +49,71 @@ static void resolve(const char *host, int port, struct sockaddr_storage *out, so
     freeaddrinfo(ai);
 }
 
+static long long wall_clock_ms(void)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    return (long long)now.tv_sec * 1000 + now.tv_usec / 1000;
+}
+
+/* Turns fd's arrival stamps on.  The first SIOCGSTAMP on a socket does
+ * that; asked before any datagram came, it fails with ENOENT.  (Asked only
+ * after the first one came, it would stamp that one with the moment of
+ * asking: as late as the test was in reading it.) */
+static void stamp_arrivals(int fd)
+{
+    struct timeval unused;
+    if (ioctl(fd, SIOCGSTAMP, &unused) < 0 && errno != ENOENT)
+        TK_FAIL("SIOCGSTAMP: %s", strerror(errno));
+}
+
+/* The kernel stamps datagrams as they arrive only once its time stamping
+ * is on for the whole machine, and the first socket to ask switches that on
+ * through work it defers: until that work has run, datagrams are stamped
+ * when read.  So, once per process, a socket of the kit's own (kept open,
+ * so that stamping stays on) sends itself a datagram and reads it 20 ms
+ * later, until its stamp is the moment it was sent. */
+static void wait_until_arrivals_are_stamped(void)
+{
+    static int probe = -1;
+    if (probe >= 0)
+        return;
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    probe = socket(AF_INET, SOCK_DGRAM, 0);
+    if (probe < 0 || bind(probe, (struct sockaddr *)&addr, len) < 0 ||
+        getsockname(probe, (struct sockaddr *)&addr, &len) < 0)
+        TK_FAIL("a UDP socket for the time stamps: %s", strerror(errno));
+    stamp_arrivals(probe);
+    for (int tries = 0; tries < 100; tries++) {
+        long long sent = wall_clock_ms();
+        char byte = 's';
+        if (sendto(probe, &byte, 1, 0, (struct sockaddr *)&addr, len) != 1)
+            TK_FAIL("sending to itself: %s", strerror(errno));
+        tk_sleep_ms(20);
+        if (recv(probe, &byte, 1, 0) != 1)
+            TK_FAIL("receiving from itself: %s", strerror(errno));
+        if (udp_arrival_ms(probe) <= sent + 10)
+            return;
+    }
+    TK_FAIL("the kernel never stamped a datagram as it arrived");
+}
+
 int udp_bound(const char *host)
 {
     struct sockaddr_storage addr;
     socklen_t len;
     int big = 4 << 20;
 
+    wait_until_arrivals_are_stamped();
     resolve(host, 0, &addr, &len);
     int fd = socket(addr.ss_family, SOCK_DGRAM, 0);
     if (fd < 0 || bind(fd, (struct sockaddr *)&addr, len) < 0)
         TK_FAIL("binding a UDP socket on %s: %s", host, strerror(errno));
     /* Capped by net.core.rmem_max; whatever we get is the best we can do. */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
-    /* The first SIOCGSTAMP on a socket turns its time stamps on.  Asked
-     * here, before any datagram, it fails with ENOENT and every datagram is
-     * then stamped as it arrives.  Asked only after the first one came, it
-     * would stamp that one with the moment of asking: as late as the test
-     * was in reading it, which on a busy machine shortened the first gap
-     * udp_arrival_ms() measured by tens of milliseconds. */
-    struct timeval unused;
-    if (ioctl(fd, SIOCGSTAMP, &unused) < 0 && errno != ENOENT)
-        TK_FAIL("SIOCGSTAMP: %s", strerror(errno));
+    stamp_arrivals(fd);
     return fd;
 }
 
