@@ -49,7 +49,7 @@ static void resolve(const char *host, int port, struct sockaddr_storage *out, so
     freeaddrinfo(ai);
 }
 
-static long long wall_clock_ms(void)
+long long udp_wall_clock_ms(void)
 {
     struct timeval now;
     gettimeofday(&now, NULL);
@@ -87,7 +87,7 @@ static void wait_until_arrivals_are_stamped(void)
         TK_FAIL("a UDP socket for the time stamps: %s", strerror(errno));
     stamp_arrivals(probe);
     for (int tries = 0; tries < 100; tries++) {
-        long long sent = wall_clock_ms();
+        long long sent = udp_wall_clock_ms();
         char byte = 's';
         if (sendto(probe, &byte, 1, 0, (struct sockaddr *)&addr, len) != 1)
             TK_FAIL("sending to itself: %s", strerror(errno));

@@ -38,6 +38,9 @@ ssize_t udp_recv(int fd, void *buf, size_t cap, int timeout_ms, int *from_port);
  * datagram arrives. */
 long long udp_arrival_ms(int fd);
 
+/* The kernel's wall clock now, in milliseconds: the clock of udp_arrival_ms(). */
+long long udp_wall_clock_ms(void);
+
 /* Sends back to the sender of the last datagram udp_recv() took on fd. */
 void udp_reply(int fd, const void *buf, size_t len);
 

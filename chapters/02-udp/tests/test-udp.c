@@ -384,21 +384,14 @@ static void client_largest_message(void)
  * stamps (udp_arrival_ms): a datagram read late must still show when it
  * came, the first one included, or a busy machine makes a client look too
  * quick. */
-static long long wall_clock_ms(void)
-{
-    struct timeval wall;
-    gettimeofday(&wall, NULL);
-    return (long long)wall.tv_sec * 1000 + wall.tv_usec / 1000;
-}
-
 static void arrival_stamps(void)
 {
     int receiver = udp_bound("127.0.0.1");
     int sender = udp_bound("127.0.0.1");
-    long long before_send = wall_clock_ms();
+    long long before_send = udp_wall_clock_ms();
     udp_send(sender, "127.0.0.1", udp_port(receiver), "x", 1);
     tk_sleep_ms(300); /* a test that reads late */
-    long long before_read = wall_clock_ms();
+    long long before_read = udp_wall_clock_ms();
     char buf[4];
     TK_ASSERT_INT_EQ(udp_recv(receiver, buf, sizeof buf, 5000, NULL), 1, "the datagram");
     long long stamp = udp_arrival_ms(receiver);
@@ -448,10 +441,7 @@ static void assert_gives_up(const char *timeout_ms, const char *retries, int tri
                       "the one before; the timeout is %lld ms", seen + 1, now - last, try_ms);
         }
         if (seen == 0) { /* when it arrived, on the test's own clock */
-            struct timeval wall;
-            gettimeofday(&wall, NULL);
-            long long wall_ms = (long long)wall.tv_sec * 1000 + wall.tv_usec / 1000;
-            first_sent = tk_now_ms() - (wall_ms - now);
+            first_sent = tk_now_ms() - (udp_wall_clock_ms() - now);
         }
         last = now;
         seen++;
